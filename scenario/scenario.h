@@ -1,0 +1,132 @@
+/* A scenario: the versioned YAML input of a run (docs/scenario-format.md),
+ * loaded and validated into plain structs. Nothing here knows the models;
+ * runner/ executes the ops against the machine.
+ *
+ * Every op carries the line and column it came from so that a failure at
+ * run time can name its source too.
+ */
+#ifndef HVSIM_SCENARIO_SCENARIO_H
+#define HVSIM_SCENARIO_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/profile.h"
+
+#define SC_VERSION 1
+#define SC_MAX_CPUS 256
+#define SC_MAX_OPS (1u << 20)
+#define SC_MAX_ROOTS 1024
+#define SC_MAX_IPI_DEPTH 2
+
+enum op_kind {
+	OP_PT_NEW = 1,  /* allocate a zeroed page-table root frame: name */
+	OP_MAP,         /* root va pa size flags: write a leaf, building the
+	                   path with fresh tables (P|RW|US|A) where absent */
+	OP_UNMAP,       /* root va: clear the leaf entry that maps va */
+	OP_WRITE_PTE,   /* root va level value: raw store to the entry at level
+	                   for va; the path above it must exist */
+	OP_UNLINK,      /* root va level [free]: clear the non-leaf entry at
+	                   level (4..2) for va; free: also free the subtree's
+	                   table frames */
+	OP_CR0,         /* wp */
+	OP_CR3,         /* root pcid noflush | value */
+	OP_CR4,         /* pge pcide (each optional: unchanged if absent) */
+	OP_INVLPG,      /* va */
+	OP_INVPCID,     /* type pcid va */
+	OP_CLFLUSH,     /* pa */
+	OP_WBINVD,
+	OP_RDTSC,
+	OP_ACCESS,      /* va kind user */
+	OP_IPI,         /* to[] run[]: the targets execute run[] on delivery */
+	OP_DELAY,       /* cycles */
+	OP_BARRIER,     /* all CPUs meet; no check */
+	OP_QUIESCE,     /* all CPUs meet; then every property that must hold at
+	                   a quiescent point is checked (envelope staleness) */
+	OP__COUNT
+};
+
+/* Expectation bits (struct sc_expect.has). */
+enum {
+	EXP_FAULT = 1 << 0, /* fault: none | pf | gp | ud */
+	EXP_PA = 1 << 1,    /* pa: translated physical address */
+	EXP_PFEC = 1 << 2,  /* pfec: page-fault error code */
+	EXP_PATH = 1 << 3,  /* path: l1 | l2 | walk */
+};
+
+enum sc_fault { SCF_NONE = 0, SCF_PF = 14, SCF_GP = 13, SCF_UD = 6 };
+
+struct sc_expect {
+	uint32_t has;
+	int fault;     /* enum sc_fault */
+	uint64_t pa;
+	uint32_t pfec;
+	int path;      /* PATH_L1 / PATH_L2 / PATH_WALK (sim/event.h) */
+};
+
+struct op {
+	enum op_kind kind;
+	uint32_t line, col; /* 1-based position of the op's mapping */
+	int cpu;            /* issuing CPU, default 0 */
+	uint32_t root;      /* index into scenario.roots (OP_PT_NEW defines) */
+	bool has_root;
+	uint64_t va;
+	uint64_t pa;
+	uint64_t value;     /* OP_WRITE_PTE raw value; OP_CR3 raw value */
+	bool has_value;
+	uint32_t size_log2; /* OP_MAP: 12, 21 or 30 */
+	uint32_t level;     /* OP_WRITE_PTE / OP_UNLINK: 1..4 */
+	uint64_t flags;     /* OP_MAP: PTE flag bits (sim/tlb/pte.h) */
+	uint32_t pcid;      /* OP_CR3, OP_INVPCID */
+	bool noflush;       /* OP_CR3 */
+	uint32_t type;      /* OP_INVPCID: 0..3 */
+	uint32_t acc;       /* OP_ACCESS: ACC_* bits */
+	int8_t pge, pcide, wp; /* OP_CR4/OP_CR0: -1 unchanged, 0, 1 */
+	bool free_tables;   /* OP_UNLINK */
+	uint64_t cycles;    /* OP_DELAY */
+	uint64_t to[SC_MAX_CPUS / 64]; /* OP_IPI target bitmap */
+	struct op *sub;     /* OP_IPI: ops run by each target */
+	uint32_t nsub;
+	struct sc_expect expect;
+};
+
+struct scenario {
+	char *path;         /* as given on the command line */
+	char *name;
+	char *description;
+	uint32_t version;
+	char profile_name[32];
+	struct profile profile; /* resolved: named profile + overrides */
+	char *overrides;    /* "name=value,..." of machine.costs, sorted by
+	                       name, for the runs table ("" if none) */
+	uint32_t ncpus;     /* 1..256 */
+	uint64_t mem_frames; /* allocatable frames (default 1<<20) */
+	uint64_t seed;
+	bool has_seed;
+	char *negative;     /* twin scenarios: property expected to fire */
+	char **roots;       /* names from OP_PT_NEW, index = op.root */
+	uint32_t nroots;
+	struct op *ops;
+	uint32_t nops;
+};
+
+struct sc_error {
+	char msg[512]; /* "FILE:LINE:COL: what is wrong" (one line) */
+};
+
+/* Loads and validates. Returns 0, or -1 with err filled. On error *out is
+ * left freed (scenario_free is not needed). */
+int scenario_load(const char *path, struct scenario *out, struct sc_error *err);
+/* Same from memory; name is used in messages in place of a path. */
+int scenario_load_string(const char *name, const char *text, size_t len,
+                         struct scenario *out, struct sc_error *err);
+void scenario_free(struct scenario *s);
+
+/* Loads an embedded profile (profiles/NAME.yaml) by name. Returns 0, or
+ * -1 with err filled ("profile NAME: ..."). */
+int profile_load_named(const char *name, struct profile *out, struct sc_error *err);
+
+const char *op_kind_name(enum op_kind k);
+
+#endif

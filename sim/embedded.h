@@ -1,0 +1,15 @@
+/* Files embedded into the binary at build time (cmake/embed*.cmake):
+ * the cost profiles (profiles/ *.yaml) and the property queries (checks/ *.sql).
+ * Each table ends with a {0, 0} sentinel. */
+#ifndef HVSIM_SIM_EMBEDDED_H
+#define HVSIM_SIM_EMBEDDED_H
+
+struct hvsim_embedded {
+	const char *name; /* basename without extension */
+	const char *text; /* NUL-terminated file content */
+};
+
+extern const struct hvsim_embedded hvsim_profiles[];
+extern const struct hvsim_embedded hvsim_checks[];
+
+#endif

@@ -1,0 +1,185 @@
+/* Events: the one record of everything a run did.
+ *
+ * Every model emits events through the machine's bus (sim/bus.h); sinks
+ * (the SQLite recorder, the in-process checkers, later the trace writer)
+ * consume them. An event is a fixed-size, fully initialised struct: it is
+ * hashed for determinism digests and written to disk, so it has no implicit
+ * padding (static_assert below) and every constructor zeroes it first.
+ *
+ * The generic payload a..f is typed per event kind; the table below is the
+ * contract, mirrored by the SQL views in record/schema.sql and documented in
+ * docs/recording.md. "va" is a linear address, "pa" a physical address.
+ *
+ *  type            sub               a          b            c              d                e                 f
+ *  EV_ACCESS       acc flags(ACC_*)  va         pa (result)  pcid           path (PATH_*)    ACCF_* bits       cycles charged
+ *  EV_FILL         TLBL_* structure  va base    pa base      pcid           page/entry log2  global (0/1)      level of entry (1..4)
+ *  EV_EVICT        TLBL_* structure  va base    pa base      pcid           page/entry log2  global (0/1)      level of entry
+ *  EV_WALK         walk result       va         pa or 0      pcid           levels read      #PF error or 0    cycles
+ *  EV_FAULT        vector (VEC_*)    va/operand error code   instr (INSTR_*) 0               0                 0
+ *  EV_FLUSH        INSTR_*           va         pcid         removed_tlb    removed_env      stale_removed     scope (SCOPE_*) | necessary<<8
+ *  EV_PTE_WRITE    level (1..4)      entry pa   old value    new value      va (or ~0)       PTEW_* flags      table frame pa
+ *  EV_CR_WRITE     reg (0,3,4)       old        new          faulted (0/1)  0                0                 0
+ *  EV_IPI          IPI_SEND/DELIVER  from cpu   to cpu       id             latency          0                 0
+ *  EV_QUIESCE      0                 point id   stale found  0              0                0                 0
+ *  EV_ENV_ADD      ENVK_* kind       record id  pcid/ENV_GLOBAL va base     size log2        level<<8          old entry / table pa
+ *  EV_ENV_DROP     INSTR_* dropper   record id  flush seq    was stale      0                0                 0
+ *  EV_ENV_STALE    ENVK_* kind       record id  pcid         va             size log2        reason (STALE_*)  old value
+ *  EV_TABLE        TBL_ALLOC/FREE    frame pa   level        live links     env refs         0                 0
+ *  EV_CACHE_FLUSH  INSTR_CLFLUSH/WBINVD pa      0            0              0                0                 0
+ *  EV_EXPECT       0 pass / 1 fail   expectation id actual   expected       0                0                 0
+ *  EV_NOTE         0                 arg        0            0              0                0                 0
+ *
+ * cpu is -1 for events not tied to a CPU (table alloc/free by the scenario).
+ * caller is an interned string id (bus_intern) naming who issued the
+ * operation: "scenario", "hw", later hv functions such as "flush_area_local".
+ */
+#ifndef HVSIM_SIM_EVENT_H
+#define HVSIM_SIM_EVENT_H
+
+#include <assert.h>
+#include <stdint.h>
+
+enum ev_type {
+	EV_NONE = 0,
+	EV_ACCESS = 1,
+	EV_FILL = 2,
+	EV_EVICT = 3,
+	EV_WALK = 4,
+	EV_FAULT = 5,
+	EV_FLUSH = 6,
+	EV_PTE_WRITE = 7,
+	EV_CR_WRITE = 8,
+	EV_IPI = 9,
+	EV_QUIESCE = 10,
+	EV_ENV_ADD = 11,
+	EV_ENV_DROP = 12,
+	EV_ENV_STALE = 13,
+	EV_TABLE = 14,
+	EV_CACHE_FLUSH = 15,
+	EV_EXPECT = 16,
+	EV_NOTE = 17,
+	EV__COUNT
+};
+
+/* Access kind bits (EV_ACCESS.sub and cpu_access()). */
+enum {
+	ACC_READ = 0,
+	ACC_WRITE = 1 << 0,
+	ACC_EXEC = 1 << 1,
+	ACC_USER = 1 << 2,
+};
+
+/* How an access was translated (EV_ACCESS.d). */
+enum {
+	PATH_L1 = 0,   /* first-level TLB hit */
+	PATH_L2 = 1,   /* second-level (STLB) hit */
+	PATH_WALK = 2, /* page walk and fill */
+	PATH_FAULT = 3 /* page fault */
+};
+
+/* EV_ACCESS.e bits. */
+enum {
+	ACCF_STALE = 1 << 0,      /* concrete TLB served a translation that
+	                             differs from the current page tables */
+	ACCF_MAY_STALE = 1 << 1,  /* envelope: hardware was allowed to serve a
+	                             translation that differs from the tables */
+	ACCF_DIRTY_ASSIST = 1 << 2, /* write through an entry with D=0 re-walked */
+	ACCF_SPURIOUS_PF = 1 << 3,  /* fault caused by a stale, more restrictive
+	                               entry (SDM 4.10.4.3) */
+};
+
+/* TLB structures (EV_FILL/EV_EVICT.sub). */
+enum {
+	TLBL_L1D = 1,
+	TLBL_L1I = 2,
+	TLBL_L2 = 3,
+	TLBL_PSC_PML4E = 4,
+	TLBL_PSC_PDPTE = 5,
+	TLBL_PSC_PDE = 6,
+};
+
+/* Instructions (EV_FLUSH.sub, EV_FAULT.c, EV_ENV_DROP.sub). */
+enum {
+	INSTR_NONE = 0,
+	INSTR_INVLPG = 1,
+	INSTR_INVPCID0 = 2,
+	INSTR_INVPCID1 = 3,
+	INSTR_INVPCID2 = 4,
+	INSTR_INVPCID3 = 5,
+	INSTR_MOV_CR3 = 6,
+	INSTR_MOV_CR4 = 7,
+	INSTR_MOV_CR0 = 8,
+	INSTR_PF = 9,       /* invalidation implied by a page fault */
+	INSTR_CLFLUSH = 10,
+	INSTR_WBINVD = 11,
+	INSTR_ACCESS = 12,
+};
+
+/* Invalidation scope (EV_FLUSH.f low byte). */
+enum {
+	SCOPE_NONE = 0,          /* e.g. MOV CR3 with NOFLUSH */
+	SCOPE_PAGE = 1,          /* one page, one PCID (+globals if INVLPG) */
+	SCOPE_PCID = 2,          /* all non-global entries of one PCID */
+	SCOPE_ALL_NONGLOBAL = 3, /* all PCIDs, globals kept */
+	SCOPE_ALL = 4,           /* everything including globals */
+};
+
+/* Exception vectors (EV_FAULT.sub). */
+enum { VEC_UD = 6, VEC_GP = 13, VEC_PF = 14 };
+
+/* #PF error code bits (SDM Vol. 3A §4.7). */
+enum {
+	PFEC_P = 1 << 0,
+	PFEC_W = 1 << 1,
+	PFEC_U = 1 << 2,
+	PFEC_RSVD = 1 << 3,
+	PFEC_I = 1 << 4,
+};
+
+enum { IPI_SEND = 0, IPI_DELIVER = 1 };
+
+/* Envelope record kinds (EV_ENV_*.sub), see sim/tlb/envelope.h. */
+enum {
+	ENVK_VIEW = 1, /* translations (leaf, or leaves under an unlinked
+	                  subtree) the CPU may still hold */
+	ENVK_PSC = 2,  /* a paging-structure-cache entry that references a
+	                  table frame which is no longer linked there */
+	ENVK_ALIAS = 3 /* PCID holds translations of another root */
+};
+#define ENV_GLOBAL 0xffffffffu /* EV_ENV_ADD.b for a global-entry record */
+
+/* Why an envelope record is stale (EV_ENV_STALE.e). */
+enum {
+	STALE_DIFFERS = 1,   /* old translation differs from the current one */
+	STALE_NOT_TABLE = 2, /* PSC references a frame that is no longer a
+	                        page table */
+	STALE_ALIAS = 3,     /* another root's translation under this PCID */
+};
+
+/* EV_PTE_WRITE.e flags. */
+enum {
+	PTEW_HW_AD = 1 << 0,     /* hardware set A/D */
+	PTEW_TRANSLATION = 1 << 1, /* write changed a translation (not only A/D,
+	                             not non-present to non-present) */
+};
+
+enum { TBL_ALLOC = 0, TBL_FREE = 1 };
+
+struct event {
+	uint64_t seq;   /* global sequence number, 1-based, no gaps */
+	uint64_t cycle; /* cycle of the issuing CPU (or device) */
+	int32_t cpu;
+	uint16_t type;
+	uint16_t sub;
+	uint64_t a, b, c, d, e, f;
+	uint32_t caller; /* interned string id, 0 = none */
+	uint32_t reserved; /* always 0; keeps the struct free of padding */
+};
+
+static_assert(sizeof(struct event) == 8 * 2 + 4 + 2 + 2 + 8 * 6 + 4 + 4,
+              "struct event must have no implicit padding");
+
+const char *ev_type_name(unsigned type);
+const char *instr_name(unsigned instr);
+
+#endif
