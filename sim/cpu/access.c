@@ -1,0 +1,304 @@
+/* A memory access: TLB lookup, page walk with accessed/dirty updates and
+ * cache fills, permission checks and page faults (SDM Vol. 3A §4.5-4.8,
+ * §4.10.2-4.10.3).
+ *
+ * Correctness information rides along: when the envelope says cached
+ * state may differ from the tables (env_dirty), the access is compared
+ * with a reference walk (concrete staleness) and with everything the
+ * envelope allows (ACCF_MAY_STALE). Otherwise the fast path costs one
+ * branch.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "sim/cpu/cpu.h"
+#include "sim/event.h"
+#include "sim/machine.h"
+#include "sim/tlb/inval.h"
+#include "sim/tlb/pte.h"
+
+struct evict_ctx {
+	struct machine *m;
+	unsigned cpu;
+};
+
+static void on_evict(void *ctx, const struct tlb_entry *v, uint8_t structure)
+{
+	struct evict_ctx *ec = ctx;
+	if (!bus_wants(&ec->m->bus, EV_EVICT))
+		return;
+	struct event ev = machine_event(ec->m, EV_EVICT, (int)ec->cpu);
+	ev.sub = structure;
+	ev.a = v->vpn << v->size_log2;
+	ev.b = v->pa_base;
+	ev.c = v->pcid;
+	ev.d = v->size_log2;
+	ev.e = v->global;
+	ev.f = v->level;
+	machine_emit(ec->m, &ev);
+}
+
+static void entry_to_xlate(const struct tlb_entry *e, struct xlate *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->present = 1;
+	x->pa_base = e->pa_base;
+	x->size_log2 = e->size_log2;
+	x->level = e->level;
+	x->perm = e->perm;
+}
+
+static void fill_event(struct machine *m, unsigned cpu, uint8_t structure, uint64_t va,
+                       uint64_t pa, uint16_t pcid, unsigned log2, bool global,
+                       unsigned level)
+{
+	if (!bus_wants(&m->bus, EV_FILL)) {
+		m->bus.counts[EV_FILL]++; /* counted for summaries regardless */
+		return;
+	}
+	struct event ev = machine_event(m, EV_FILL, (int)cpu);
+	ev.sub = structure;
+	ev.a = va;
+	ev.b = pa;
+	ev.c = pcid;
+	ev.d = log2;
+	ev.e = global;
+	ev.f = level;
+	machine_emit(m, &ev);
+}
+
+/* Sets A (and D on a leaf written through) the way the processor does:
+ * a locked update of the entry in memory (§4.8). */
+static uint64_t set_ad(struct machine *m, unsigned cpu, uint64_t pa, uint64_t e, uint64_t bits)
+{
+	if ((e & bits) == bits)
+		return e;
+	machine_store64(m, (int)cpu, pa, e | bits, true);
+	return e | bits;
+}
+
+struct walk_out {
+	struct xlate x;
+	uint32_t pfec;
+	bool fault;
+	unsigned levels_read;
+};
+
+/* The hardware walk: from the deepest paging-structure-cache hit down,
+ * filling the caches on the way. */
+static void hw_walk(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+                    struct evict_ctx *ec, struct walk_out *w)
+{
+	struct cpu *c = &m->cpus[cpu];
+	uint16_t pcid = (uint16_t)cpu_pcid(m, cpu);
+	uint64_t table = c->cr3 & CR3_ADDR_MASK;
+	uint8_t perm = XP_RW | XP_US;
+	unsigned level = 4;
+	uint64_t psc_table;
+	uint8_t psc_perm;
+	unsigned hit = psc_lookup(&c->tlb, va, pcid, &psc_table, &psc_perm);
+	if (hit) {
+		table = psc_table;
+		perm = psc_perm;
+		level = hit - 1;
+	}
+	memset(w, 0, sizeof(*w));
+	bool wp = c->cr0 & CR0_WP, nxe = c->efer & EFER_NXE;
+	for (; level >= 1; level--) {
+		uint64_t epa = table + 8ull * LEVEL_INDEX(va, level);
+		uint64_t e = mem_read64(&m->mem, epa);
+		w->levels_read++;
+		if (!pte_present(e) || pte_reserved(e, level, &m->wenv)) {
+			w->x.rsvd = pte_present(e);
+			w->fault = xlate_check(&w->x, acc, wp, nxe, &w->pfec);
+			assert(w->fault);
+			return;
+		}
+		if (pte_is_leaf(e, level)) {
+			xlate_from_leaf(e, level, perm, &w->x);
+			if ((w->fault = xlate_check(&w->x, acc, wp, nxe, &w->pfec)))
+				return; /* no fill, no A/D for a faulting access */
+			uint64_t bits = PTE_A | ((acc & ACC_WRITE) ? PTE_D : 0);
+			e = set_ad(m, cpu, epa, e, bits);
+			xlate_from_leaf(e, level, perm, &w->x);
+			return;
+		}
+		e = set_ad(m, cpu, epa, e, PTE_A);
+		perm = perm_combine(perm, e);
+		table = pte_addr(e, level);
+		psc_fill(&c->tlb, level, va, pcid, table, perm, m->bus.seq, on_evict, ec);
+		fill_event(m, cpu, (uint8_t)(TLBL_PSC_PML4E + 4 - level), va, table, pcid,
+		           LEVEL_SHIFT(level), false, level);
+	}
+}
+
+static void fill_tlb(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+                     const struct xlate *x, struct evict_ctx *ec)
+{
+	struct cpu *c = &m->cpus[cpu];
+	uint16_t pcid = (uint16_t)cpu_pcid(m, cpu);
+	bool global = (x->perm & XP_G) && (c->cr4 & CR4_PGE);
+	struct tlb_entry proto = {
+		.vpn = va >> x->size_log2,
+		.pa_base = x->pa_base,
+		.fill_seq = m->bus.seq,
+		.pcid = pcid,
+		.global = global,
+		.size_log2 = x->size_log2,
+		.perm = x->perm,
+		.level = x->level,
+	};
+	bool exec = acc & ACC_EXEC;
+	tlb_fill(&c->tlb, &proto, exec, on_evict, ec);
+	fill_event(m, cpu, exec ? TLBL_L1I : TLBL_L1D, proto.vpn << proto.size_log2,
+	           proto.pa_base, pcid, proto.size_log2, global, proto.level);
+}
+
+static void walk_event(struct machine *m, unsigned cpu, uint64_t va, const struct walk_out *w,
+                       uint64_t cycles)
+{
+	if (!bus_wants(&m->bus, EV_WALK)) {
+		m->bus.counts[EV_WALK]++;
+		return;
+	}
+	struct event ev = machine_event(m, EV_WALK, (int)cpu);
+	ev.sub = w->fault;
+	ev.a = va;
+	ev.b = w->fault ? 0 : xlate_pa(&w->x, va);
+	ev.c = cpu_pcid(m, cpu);
+	ev.d = w->levels_read;
+	ev.e = w->fault ? w->pfec : 0;
+	ev.f = cycles;
+	machine_emit(m, &ev);
+}
+
+static void access_event(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+                         const struct access_result *r)
+{
+	if (!bus_wants(&m->bus, EV_ACCESS) && !r->flags) {
+		m->bus.counts[EV_ACCESS]++;
+		return;
+	}
+	struct event ev = machine_event(m, EV_ACCESS, (int)cpu);
+	ev.sub = (uint16_t)acc;
+	ev.a = va;
+	ev.b = r->pa;
+	ev.c = cpu_pcid(m, cpu);
+	ev.d = (uint64_t)r->path;
+	ev.e = r->flags;
+	ev.f = r->cycles;
+	machine_emit(m, &ev);
+}
+
+/* SDM §4.10.4.1: a page fault invalidates the TLB and paging-structure
+ * cache entries that would be used for the faulting address. */
+static void fault_invalidate(struct machine *m, unsigned cpu, uint64_t va)
+{
+	struct inval iv = {.scope = SCOPE_PAGE, .instr = INSTR_PF, .globals = true,
+	                   .pcid = cpu_pcid(m, cpu), .va = va};
+	inval_apply(m, cpu, &iv);
+	const struct cpu *c = &m->cpus[cpu];
+	env_load_root(m, cpu, cpu_pcid(m, cpu), cpu_root_pfn(m, cpu), (c->cr4 & CR4_PGE) != 0);
+}
+
+/* Staleness of what the access used (concrete) and could have used
+ * (envelope), against the current tables. */
+static void staleness(struct machine *m, unsigned cpu, uint64_t va, const struct xlate *used,
+                      struct access_result *r)
+{
+	struct cpu *c = &m->cpus[cpu];
+	if (!env_dirty(&c->env, cpu_pcid(m, cpu)))
+		return;
+	struct xlate cur;
+	walk_peek(&m->mem, c->cr3 & CR3_ADDR_MASK, va, &m->wenv, &cur);
+	if (used && xlate_differs_at(used, &cur, va))
+		r->flags |= ACCF_STALE;
+	if (env_may_stale(m, cpu, cpu_pcid(m, cpu), cpu_root_pfn(m, cpu), va, &cur))
+		r->flags |= ACCF_MAY_STALE;
+}
+
+static int finish(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+                  struct access_result *r, uint64_t start)
+{
+	r->cycles = m->cpus[cpu].clock - start;
+	access_event(m, cpu, va, acc, r);
+	if (r->fault == VEC_PF) {
+		cpu_fault(m, cpu, VEC_PF, va, r->pfec, INSTR_ACCESS);
+		fault_invalidate(m, cpu, va);
+	}
+	return r->fault;
+}
+
+static int walk_path(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+                     struct access_result *r, struct evict_ctx *ec, uint64_t start)
+{
+	struct cpu *c = &m->cpus[cpu];
+	struct walk_out w;
+	hw_walk(m, cpu, va, acc, ec, &w);
+	uint64_t cost = m->prof.walk_base +
+	                (w.levels_read > 1 ? (w.levels_read - 1) * (uint64_t)m->prof.walk_level : 0);
+	cpu_charge(c, cost);
+	walk_event(m, cpu, va, &w, cost);
+	if (w.fault) {
+		r->fault = VEC_PF;
+		r->pfec = w.pfec;
+		r->path = PATH_FAULT;
+		staleness(m, cpu, va, NULL, r);
+		return finish(m, cpu, va, acc, r, start);
+	}
+	fill_tlb(m, cpu, va, acc, &w.x, ec);
+	r->pa = xlate_pa(&w.x, va);
+	staleness(m, cpu, va, &w.x, r);
+	return finish(m, cpu, va, acc, r, start);
+}
+
+int cpu_access(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+               struct access_result *r)
+{
+	assert(cpu < m->ncpus);
+	struct cpu *c = &m->cpus[cpu];
+	memset(r, 0, sizeof(*r));
+	uint64_t start = c->clock;
+	if (!CANONICAL(va)) {
+		r->fault = VEC_GP;
+		r->path = PATH_FAULT;
+		access_event(m, cpu, va, acc, r);
+		return cpu_fault(m, cpu, VEC_GP, va, 0, INSTR_ACCESS);
+	}
+	struct evict_ctx ec = {m, cpu};
+	struct tlb_hit hit;
+	uint16_t pcid = (uint16_t)cpu_pcid(m, cpu);
+	if (!tlb_lookup(&c->tlb, va, pcid, acc & ACC_EXEC, &hit, on_evict, &ec))
+		return walk_path(m, cpu, va, acc, r, &ec, start);
+
+	cpu_charge(c, hit.where == PATH_L1 ? m->prof.tlb_l1_hit : m->prof.tlb_l2_hit);
+	struct xlate used;
+	entry_to_xlate(hit.e, &used);
+	bool wp = c->cr0 & CR0_WP, nxe = c->efer & EFER_NXE;
+	uint32_t pfec;
+	if (xlate_check(&used, acc, wp, nxe, &pfec)) {
+		/* A cached, more restrictive entry: the fault is taken without
+		 * a re-walk; if the tables would allow the access it is the
+		 * spurious fault of §4.10.4.3. */
+		r->fault = VEC_PF;
+		r->pfec = pfec;
+		r->path = PATH_FAULT;
+		struct xlate cur;
+		uint32_t dummy;
+		walk_peek(&m->mem, c->cr3 & CR3_ADDR_MASK, va, &m->wenv, &cur);
+		if (!xlate_check(&cur, acc, wp, nxe, &dummy))
+			r->flags |= ACCF_SPURIOUS_PF;
+		staleness(m, cpu, va, &used, r);
+		return finish(m, cpu, va, acc, r, start);
+	}
+	if ((acc & ACC_WRITE) && !(used.perm & XP_D)) {
+		/* A write through an entry cached with D=0 must set D in
+		 * memory: the processor re-walks (§4.8). */
+		r->flags |= ACCF_DIRTY_ASSIST;
+		return walk_path(m, cpu, va, acc, r, &ec, start);
+	}
+	r->path = hit.where;
+	r->pa = xlate_pa(&used, va);
+	staleness(m, cpu, va, &used, r);
+	return finish(m, cpu, va, acc, r, start);
+}
