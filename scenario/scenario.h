@@ -44,6 +44,7 @@ enum op_kind {
 	OP_BARRIER,     /* all CPUs meet; no check */
 	OP_QUIESCE,     /* all CPUs meet; then every property that must hold at
 	                   a quiescent point is checked (envelope staleness) */
+	OP_FREE,        /* pa: free the frame (a page table or data frame) */
 	OP__COUNT
 };
 

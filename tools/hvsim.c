@@ -1,10 +1,264 @@
-/* hvsim command line (stub while the foundation is being assembled). */
+/* hvsim: the command line.
+ *
+ * Exit status everywhere: 0 all expectations and properties hold, 1 a
+ * property or expectation was violated (the first one is printed with its
+ * event number and cycle), 2 bad input (a one-line message names the file
+ * and line/column, or the option).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/check.h"
+#include "runner/run.h"
+#include "runner/suite.h"
+#include "scenario/scenario.h"
+
+static const char usage_main[] =
+	"usage: hvsim COMMAND [ARGS]\n"
+	"\n"
+	"Deterministic, cycle-approximate simulator of x86 TLB/MMU behaviour for\n"
+	"testing hypervisor flushing, paging and address-space switching.\n"
+	"\n"
+	"commands:\n"
+	"  run SCENARIO.yaml [--db FILE] [--seed N] [--stop-at-first]\n"
+	"                      run one scenario; record it into SQLite with --db\n"
+	"  check FILE.db [--sql FILE] [--list]\n"
+	"                      run the shipped property queries over a recording\n"
+	"  suite [DIR...] [--out DIR] [--seed N]\n"
+	"                      run every scenario under DIRs (default: scenarios),\n"
+	"                      record each into --out, print a summary table\n"
+	"\n"
+	"  hvsim --version     print the version\n"
+	"  hvsim COMMAND --help  help for one command\n"
+	"\n"
+	"exit status: 0 ok, 1 property or expectation violated, 2 bad input\n"
+	"docs: docs/scenario-format.md, docs/recording.md, docs/models.md\n";
+
+static const char usage_run[] =
+	"usage: hvsim run SCENARIO.yaml [--db FILE] [--seed N] [--stop-at-first]\n"
+	"\n"
+	"Runs the scenario on the simulated machine it describes. Every property\n"
+	"(stale-access, quiescent-stale, pge-pcide, psc-freed-table) is checked\n"
+	"in-process as the run goes; expectations in the scenario are checked\n"
+	"where they stand.\n"
+	"\n"
+	"  --db FILE        record every event into a SQLite database (replaced\n"
+	"                   if it exists; runs.status says whether it finished)\n"
+	"  --seed N         seed of the run's PRNG (scheduling ties, jitter);\n"
+	"                   default: the scenario's `seed`, else 1\n"
+	"  --stop-at-first  stop the run at the first property violation\n"
+	"\n"
+	"Prints a summary line. Exit 0: all hold; 1: the first violation or\n"
+	"failed expectation is printed with its event number and cycle; 2: bad\n"
+	"input (file:line:column: message).\n";
+
+static const char usage_check[] =
+	"usage: hvsim check FILE.db [--sql FILE] [--list]\n"
+	"\n"
+	"Runs property queries over a recording made with `hvsim run --db`.\n"
+	"Without --sql, every shipped property (checks/*.sql, built in) runs;\n"
+	"with --sql, only the given query: one SELECT returning the violating\n"
+	"rows as (seq, cycle, cpu, explanation) (docs/recording.md).\n"
+	"\n"
+	"  --sql FILE  run this query instead of the shipped ones\n"
+	"  --list      list the shipped properties and exit\n"
+	"\n"
+	"Exit 0: no violating rows; 1: some; 2: bad input (missing or\n"
+	"non-SQLite file, SQL error).\n";
+
+static const char usage_suite[] =
+	"usage: hvsim suite [DIR...] [--out DIR] [--seed N]\n"
+	"\n"
+	"Runs every *.yaml scenario under the directories (default: scenarios),\n"
+	"in path order, each recorded into --out (the scenario's path below its\n"
+	"directory with .db). Prints per scenario: TLB fills, misses, flushes\n"
+	"(necessary/redundant), cycles, result and the properties that fired.\n"
+	"A twin scenario (`negative: PROPERTY`) passes when exactly that\n"
+	"property is reported (CAUGHT).\n"
+	"\n"
+	"  --out DIR   directory for the recordings (created)\n"
+	"  --seed N    seed for every run (default: each scenario's)\n"
+	"\n"
+	"Exit 0: all passed; 1: some failed; 2: bad input.\n";
+
+static int bad_usage(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "hvsim %s: ", cmd);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (hvsim %s --help)\n", cmd);
+	return 2;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *file = NULL;
+	struct run_opts o = {.out = stdout};
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_help(a)) {
+			fputs(usage_run, stdout);
+			return 0;
+		} else if (strcmp(a, "--db") == 0) {
+			if (++i == argc)
+				return bad_usage("run", "%s needs a file", a);
+			o.db_path = argv[i];
+		} else if (strcmp(a, "--seed") == 0) {
+			if (++i == argc || !parse_u64(argv[i], &o.seed))
+				return bad_usage("run", "--seed: '%s' is not an unsigned integer",
+				                 i < argc ? argv[i] : "");
+			o.has_seed = true;
+		} else if (strcmp(a, "--stop-at-first") == 0) {
+			o.stop_at_first = true;
+		} else if (a[0] == '-') {
+			return bad_usage("run", "unknown option '%s'", a);
+		} else if (file) {
+			return bad_usage("run", "more than one scenario ('%s')", a);
+		} else {
+			file = a;
+		}
+	}
+	if (!file)
+		return bad_usage("run", "%sno scenario file given", "");
+	struct scenario sc;
+	struct sc_error e;
+	if (scenario_load(file, &sc, &e) != 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	struct run_summary s;
+	char err[512];
+	int rc = run_scenario(&sc, &o, &s, err, sizeof(err));
+	if (rc == 2) {
+		fprintf(stderr, "%s\n", err);
+		scenario_free(&sc);
+		return 2;
+	}
+	printf("%s: seed %" PRIu64 ", %" PRIu64 " events, %" PRIu64 " cycles; accesses %" PRIu64
+	       " (L1 %" PRIu64 ", L2 %" PRIu64 ", misses %" PRIu64 "), fills %" PRIu64
+	       ", flushes %" PRIu64 " (%" PRIu64 " necessary, %" PRIu64 " redundant), faults %" PRIu64
+	       ", quiescent points %" PRIu64 "\n",
+	       sc.name, s.seed, s.events, s.cycles, s.accesses, s.hits_l1, s.hits_l2, s.misses,
+	       s.fills, s.flushes, s.flushes_necessary, s.flushes_redundant, s.faults,
+	       s.quiesce_points);
+	if (rc == 1) {
+		printf("VIOLATION %s\n", s.first);
+		if (s.violations > 1 || s.expect_failures)
+			printf("(%" PRIu64 " property violations [%s], %" PRIu64
+			       " failed expectations in all)\n",
+			       s.violations, s.props, s.expect_failures);
+	} else {
+		printf("all properties hold; digest %016" PRIx64 "\n", s.digest);
+	}
+	scenario_free(&sc);
+	return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *db = NULL, *sql = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_help(a)) {
+			fputs(usage_check, stdout);
+			return 0;
+		} else if (strcmp(a, "--list") == 0) {
+			check_list(stdout);
+			return 0;
+		} else if (strcmp(a, "--sql") == 0) {
+			if (++i == argc)
+				return bad_usage("check", "%s needs a file", a);
+			sql = argv[i];
+		} else if (a[0] == '-') {
+			return bad_usage("check", "unknown option '%s'", a);
+		} else if (db) {
+			return bad_usage("check", "more than one database ('%s')", a);
+		} else {
+			db = a;
+		}
+	}
+	if (!db)
+		return bad_usage("check", "%sno database given", "");
+	char err[512];
+	int rc = check_db(db, sql, stdout, err, sizeof(err));
+	if (rc == CHECK_BAD_INPUT)
+		fprintf(stderr, "%s\n", err);
+	return rc;
+}
+
+static int cmd_suite(int argc, char **argv)
+{
+	const char *dirs[64];
+	struct suite_opts o = {.dirs = dirs, .out = stdout};
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_help(a)) {
+			fputs(usage_suite, stdout);
+			return 0;
+		} else if (strcmp(a, "--out") == 0) {
+			if (++i == argc)
+				return bad_usage("suite", "%s needs a directory", a);
+			o.out_dir = argv[i];
+		} else if (strcmp(a, "--seed") == 0) {
+			if (++i == argc || !parse_u64(argv[i], &o.seed))
+				return bad_usage("suite", "--seed: '%s' is not an unsigned integer",
+				                 i < argc ? argv[i] : "");
+			o.has_seed = true;
+		} else if (a[0] == '-') {
+			return bad_usage("suite", "unknown option '%s'", a);
+		} else if (o.ndirs == 64) {
+			return bad_usage("suite", "too many directories ('%s')", a);
+		} else {
+			dirs[o.ndirs++] = a;
+		}
+	}
+	if (o.ndirs == 0)
+		dirs[o.ndirs++] = "scenarios";
+	return suite_run(&o);
+}
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	printf("hvsim %s\n", HVSIM_VERSION);
-	return 0;
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (is_help(cmd) || strcmp(cmd, "help") == 0) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("hvsim %s\n", HVSIM_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 2, argv + 2);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 2, argv + 2);
+	if (strcmp(cmd, "suite") == 0)
+		return cmd_suite(argc - 2, argv + 2);
+	fprintf(stderr, "hvsim: unknown command '%s' (hvsim --help)\n", cmd);
+	return 2;
 }

@@ -247,6 +247,7 @@ static int walk_path(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
 		return finish(m, cpu, va, acc, r, start);
 	}
 	fill_tlb(m, cpu, va, acc, &w.x, ec);
+	r->path = PATH_WALK;
 	r->pa = xlate_pa(&w.x, va);
 	staleness(m, cpu, va, &w.x, r);
 	return finish(m, cpu, va, acc, r, start);

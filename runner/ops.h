@@ -1,0 +1,23 @@
+/* Execution of one scenario op on one CPU (runner-private). */
+#ifndef HVSIM_RUNNER_OPS_H
+#define HVSIM_RUNNER_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario/scenario.h"
+#include "sim/machine.h"
+
+struct op_ctx {
+	struct machine *m;
+	const struct scenario *sc;
+	uint64_t *root_pfn;   /* per scenario root, 0 until pt_new ran */
+	uint64_t expect_failures;
+	char first_failure[512];
+	char err[512];        /* runtime input error (exit 2) */
+};
+
+/* 0 ok, 1 expectation failed (recorded), 2 input error (ctx->err). */
+int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
+
+#endif

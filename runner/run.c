@@ -1,0 +1,429 @@
+/* The scenario runner and its discrete-event scheduler.
+ *
+ * Each CPU runs its own program: the scenario's ops for that CPU in file
+ * order, with every barrier/quiesce op present in every program. The
+ * scheduler always advances the CPU whose next action (its next op, or the
+ * delivery of a pending IPI) has the smallest cycle time; ties are broken
+ * by the run's one PRNG, and every op adds up to `op_jitter` cycles of
+ * noise from the same PRNG, so a seed fixes one interleaving and another
+ * seed gives another valid one. All loops are bounded by the op count and
+ * the IPI queue capacity.
+ */
+#include "runner/run.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/checker.h"
+#include "record/recorder.h"
+#include "runner/ops.h"
+#include "sim/cpu/cpu.h"
+#include "sim/event.h"
+#include "sim/machine.h"
+
+#define IPI_QUEUE_MAX 4096
+#define NEVER UINT64_MAX
+
+struct ipi {
+	uint64_t at;      /* delivery cycle */
+	uint64_t order;   /* send order, breaks ties deterministically */
+	uint32_t from;
+	const struct op *op;
+};
+
+struct agent {
+	uint32_t *prog;   /* op indices */
+	uint32_t n, pc;
+	bool waiting;     /* at a barrier/quiesce op */
+	struct ipi *q;    /* sorted by (at, order) */
+	uint32_t nq;
+};
+
+struct sched {
+	struct machine *m;
+	const struct scenario *sc;
+	struct agent *a;
+	struct op_ctx ox;
+	uint64_t ipi_order;
+	uint64_t choices;
+	uint64_t quiesce_points, stale_at_quiesce;
+};
+
+static bool is_global(const struct op *op)
+{
+	return op->kind == OP_BARRIER || op->kind == OP_QUIESCE;
+}
+
+static int build_programs(struct sched *s)
+{
+	const struct scenario *sc = s->sc;
+	s->a = calloc(sc->ncpus, sizeof(*s->a));
+	if (!s->a)
+		return -1;
+	for (uint32_t c = 0; c < sc->ncpus; c++) {
+		s->a[c].prog = calloc(sc->nops ? sc->nops : 1, sizeof(uint32_t));
+		s->a[c].q = calloc(IPI_QUEUE_MAX, sizeof(struct ipi));
+		if (!s->a[c].prog || !s->a[c].q)
+			return -1;
+	}
+	for (uint32_t i = 0; i < sc->nops; i++) {
+		const struct op *op = &sc->ops[i];
+		for (uint32_t c = 0; c < sc->ncpus; c++)
+			if (is_global(op) || (uint32_t)op->cpu == c)
+				s->a[c].prog[s->a[c].n++] = i;
+	}
+	return 0;
+}
+
+static void free_programs(struct sched *s)
+{
+	if (!s->a)
+		return;
+	for (uint32_t c = 0; c < s->sc->ncpus; c++) {
+		free(s->a[c].prog);
+		free(s->a[c].q);
+	}
+	free(s->a);
+}
+
+static void jitter(struct sched *s, unsigned cpu)
+{
+	uint32_t j = s->m->prof.op_jitter;
+	if (j)
+		cpu_charge(&s->m->cpus[cpu], prng_below(&s->m->prng, (uint64_t)j + 1));
+}
+
+/* Next action time of a CPU: its op, or an IPI it can take now. */
+static uint64_t next_time(const struct sched *s, unsigned c, bool *is_ipi)
+{
+	const struct agent *a = &s->a[c];
+	uint64_t clk = s->m->cpus[c].clock;
+	uint64_t t_op = (!a->waiting && a->pc < a->n) ? clk : NEVER;
+	uint64_t t_ipi = a->nq ? (a->q[0].at > clk ? a->q[0].at : clk) : NEVER;
+	*is_ipi = t_ipi <= t_op && t_ipi != NEVER;
+	return *is_ipi ? t_ipi : t_op;
+}
+
+static int queue_ipi(struct sched *s, unsigned from, unsigned to, const struct op *op)
+{
+	struct agent *a = &s->a[to];
+	if (a->nq == IPI_QUEUE_MAX) {
+		snprintf(s->ox.err, sizeof(s->ox.err),
+		         "%s:%u:%u: ipi: more than %d IPIs pending on cpu %u",
+		         s->sc->path, op->line, op->col, IPI_QUEUE_MAX, to);
+		return 2;
+	}
+	struct machine *m = s->m;
+	uint64_t at = m->cpus[from].clock + m->prof.ipi_latency;
+	struct ipi ip = {at, ++s->ipi_order, from, op};
+	uint32_t i = a->nq;
+	while (i > 0 && (a->q[i - 1].at > at ||
+	                 (a->q[i - 1].at == at && a->q[i - 1].order > ip.order))) {
+		a->q[i] = a->q[i - 1];
+		i--;
+	}
+	a->q[i] = ip;
+	a->nq++;
+	struct event ev = machine_event(m, EV_IPI, (int)from);
+	ev.sub = IPI_SEND;
+	ev.a = from;
+	ev.b = to;
+	ev.c = ip.order;
+	ev.d = m->prof.ipi_latency;
+	machine_emit(m, &ev);
+	return 0;
+}
+
+static int send_ipi(struct sched *s, unsigned cpu, const struct op *op)
+{
+	cpu_charge(&s->m->cpus[cpu], s->m->prof.ipi_send);
+	for (unsigned t = 0; t < s->sc->ncpus; t++)
+		if ((op->to[t / 64] >> (t % 64)) & 1) {
+			int rc = queue_ipi(s, cpu, t, op);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
+static int deliver_ipi(struct sched *s, unsigned cpu)
+{
+	struct agent *a = &s->a[cpu];
+	struct machine *m = s->m;
+	struct ipi ip = a->q[0];
+	memmove(&a->q[0], &a->q[1], (a->nq - 1) * sizeof(a->q[0]));
+	a->nq--;
+	struct cpu *c = &m->cpus[cpu];
+	if (c->clock < ip.at)
+		c->clock = ip.at;
+	struct event ev = machine_event(m, EV_IPI, (int)cpu);
+	ev.sub = IPI_DELIVER;
+	ev.a = ip.from;
+	ev.b = cpu;
+	ev.c = ip.order;
+	machine_emit(m, &ev);
+	cpu_charge(c, m->prof.ipi_handler);
+	int worst = 0;
+	for (uint32_t i = 0; i < ip.op->nsub; i++) {
+		int rc = op_exec(&s->ox, &ip.op->sub[i], cpu);
+		if (rc == 2)
+			return rc;
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
+}
+
+static void quiesce(struct sched *s, const struct op *op)
+{
+	struct machine *m = s->m;
+	uint64_t stale = 0;
+	for (uint32_t c = 0; c < m->ncpus; c++)
+		stale += env_quiesce(m, c);
+	struct event ev = machine_event(m, EV_QUIESCE, -1);
+	ev.a = ++s->quiesce_points;
+	ev.b = stale;
+	ev.cycle = m->cpus[0].clock;
+	machine_emit(m, &ev);
+	s->stale_at_quiesce += stale;
+	(void)op;
+}
+
+/* Every CPU is at the same barrier (or finished): align clocks, check,
+ * and let them go on. */
+static void release_barrier(struct sched *s)
+{
+	struct machine *m = s->m;
+	uint64_t t = 0;
+	const struct op *op = NULL;
+	for (uint32_t c = 0; c < m->ncpus; c++) {
+		if (m->cpus[c].clock > t)
+			t = m->cpus[c].clock;
+		if (s->a[c].waiting)
+			op = &s->sc->ops[s->a[c].prog[s->a[c].pc]];
+	}
+	assert(op);
+	for (uint32_t c = 0; c < m->ncpus; c++) {
+		m->cpus[c].clock = t;
+		struct agent *a = &s->a[c];
+		if (a->waiting) {
+			/* Programs are built so that all CPUs meet the same op. */
+			assert(&s->sc->ops[a->prog[a->pc]] == op);
+			a->waiting = false;
+			a->pc++;
+		}
+	}
+	if (op->kind == OP_QUIESCE)
+		quiesce(s, op);
+}
+
+static int step_op(struct sched *s, unsigned cpu)
+{
+	struct agent *a = &s->a[cpu];
+	const struct op *op = &s->sc->ops[a->prog[a->pc]];
+	if (is_global(op)) {
+		a->waiting = true;
+		return 0;
+	}
+	a->pc++;
+	int rc = op->kind == OP_IPI ? send_ipi(s, cpu, op) : op_exec(&s->ox, op, cpu);
+	jitter(s, cpu);
+	return rc;
+}
+
+/* Runs to completion. Returns 0, 1 (an expectation failed) or 2. */
+static int schedule(struct sched *s)
+{
+	struct machine *m = s->m;
+	uint32_t n = m->ncpus;
+	unsigned *tied = calloc(n, sizeof(*tied));
+	bool *tied_ipi = calloc(n, sizeof(*tied_ipi));
+	int worst = 0;
+	if (!tied || !tied_ipi) {
+		free(tied);
+		free(tied_ipi);
+		return 2;
+	}
+	while (!m->bus.stop) {
+		uint64_t best = NEVER;
+		unsigned nt = 0;
+		for (unsigned c = 0; c < n; c++) {
+			bool ipi;
+			uint64_t t = next_time(s, c, &ipi);
+			if (t == NEVER || t > best)
+				continue;
+			if (t < best) {
+				best = t;
+				nt = 0;
+			}
+			tied_ipi[nt] = ipi;
+			tied[nt++] = c;
+		}
+		if (best == NEVER) {
+			bool any_waiting = false;
+			for (unsigned c = 0; c < n; c++)
+				any_waiting |= s->a[c].waiting;
+			if (!any_waiting)
+				break;
+			release_barrier(s);
+			continue;
+		}
+		unsigned k = 0;
+		if (nt > 1) {
+			k = (unsigned)prng_below(&m->prng, nt);
+			s->choices++;
+		}
+		int rc = tied_ipi[k] ? deliver_ipi(s, tied[k]) : step_op(s, tied[k]);
+		if (rc == 2) {
+			worst = 2;
+			break;
+		}
+		if (rc > worst)
+			worst = rc;
+	}
+	free(tied);
+	free(tied_ipi);
+	return worst;
+}
+
+static void summarise(struct sched *s, struct run_summary *sum)
+{
+	struct machine *m = s->m;
+	sum->events = m->bus.seq;
+	sum->digest = m->bus.digest;
+	for (uint32_t c = 0; c < m->ncpus; c++) {
+		const struct cpu *cp = &m->cpus[c];
+		if (cp->clock > sum->cycles)
+			sum->cycles = cp->clock;
+		sum->hits_l1 += cp->tlb.hits_l1;
+		sum->hits_l2 += cp->tlb.hits_l2;
+		sum->misses += cp->tlb.misses;
+		sum->faults += cp->nfaults;
+	}
+	sum->accesses = m->bus.counts[EV_ACCESS];
+	sum->walks = m->bus.counts[EV_WALK];
+	sum->fills = m->bus.counts[EV_FILL];
+	sum->evictions = m->bus.counts[EV_EVICT];
+	sum->flushes = m->bus.counts[EV_FLUSH];
+	sum->quiesce_points = s->quiesce_points;
+	sum->stale_at_quiesce = s->stale_at_quiesce;
+	sum->sched_choices = s->choices;
+}
+
+/* Counts necessary/redundant flushes as they happen (EV_FLUSH.f bit 8). */
+struct flush_count {
+	uint64_t necessary, redundant;
+};
+
+static int flush_counter(void *ctx, const struct event *ev)
+{
+	struct flush_count *fc = ctx;
+	if ((ev->f >> 8) & 1)
+		fc->necessary++;
+	else
+		fc->redundant++;
+	return 0;
+}
+
+static void config_text(const struct scenario *sc, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "cpus=%u memory_frames=%" PRIu64 " overrides=%s", sc->ncpus,
+	         sc->mem_frames, sc->overrides ? sc->overrides : "");
+}
+
+static void collect_violations(struct checker *ck, struct run_summary *sum)
+{
+	sum->violations = checker_total(ck);
+	size_t n = checker_count(ck);
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct violation *v = checker_get(ck, i);
+		if (i == 0 && !sum->first[0])
+			snprintf(sum->first, sizeof(sum->first),
+			         "%s violated at event %" PRIu64 ", cycle %" PRIu64 ", cpu %d: %s",
+			         v->property, v->seq, v->cycle, v->cpu, v->explanation);
+		if (strstr(sum->props, v->property))
+			continue;
+		int w = snprintf(sum->props + used, sizeof(sum->props) - used, "%s%s",
+		                 used ? "," : "", v->property);
+		if (w > 0 && (size_t)w < sizeof(sum->props) - used)
+			used += (size_t)w;
+	}
+}
+
+int run_scenario(const struct scenario *sc, const struct run_opts *o,
+                 struct run_summary *sum, char *err, size_t errlen)
+{
+	memset(sum, 0, sizeof(*sum));
+	err[0] = 0;
+	uint64_t seed = o->has_seed ? o->seed : sc->has_seed ? sc->seed : 1;
+	sum->seed = seed;
+	struct machine m;
+	if (machine_init(&m, &sc->profile, sc->ncpus, sc->mem_frames, seed) != 0) {
+		snprintf(err, errlen, "%s: machine: cannot create %u cpus with %" PRIu64 " frames",
+		         sc->path, sc->ncpus, sc->mem_frames);
+		return sum->exit_code = 2;
+	}
+	struct sched s = {.m = &m, .sc = sc};
+	struct checker *ck = checker_new(o->stop_at_first);
+	struct recorder *rec = NULL;
+	struct flush_count fc = {0, 0};
+	int rc = 2;
+	s.ox.m = &m;
+	s.ox.sc = sc;
+	s.ox.root_pfn = calloc(sc->nroots ? sc->nroots : 1, sizeof(uint64_t));
+	if (!ck || !s.ox.root_pfn || build_programs(&s) != 0) {
+		snprintf(err, errlen, "%s: out of memory", sc->path);
+		goto out;
+	}
+	struct sink cs = checker_sink(ck);
+	bus_attach(&m.bus, &cs);
+	struct sink fs = {.name = "flushes", .mask = 1ull << EV_FLUSH, .ctx = &fc,
+	                  .event = flush_counter};
+	bus_attach(&m.bus, &fs);
+	if (o->db_path) {
+		char cfg[512];
+		config_text(sc, cfg, sizeof(cfg));
+		struct run_info info = {sc->name, sc->path, seed, sc->profile_name,
+		                        cfg, HVSIM_VERSION, sc->ncpus};
+		if (recorder_open(o->db_path, &info, &rec, err, errlen) != 0)
+			goto out;
+		struct sink rs = recorder_sink(rec);
+		bus_attach(&m.bus, &rs);
+	}
+	rc = schedule(&s);
+	summarise(&s, sum);
+	sum->flushes_necessary = fc.necessary;
+	sum->flushes_redundant = fc.redundant;
+	sum->expect_failures = s.ox.expect_failures;
+	if (s.ox.expect_failures)
+		snprintf(sum->first, sizeof(sum->first), "%s", s.ox.first_failure);
+	collect_violations(ck, sum);
+	if (rc == 2)
+		snprintf(err, errlen, "%s", s.ox.err[0] ? s.ox.err : "scheduler: out of memory");
+	else if (sum->violations || sum->expect_failures)
+		rc = 1;
+	if (rec) {
+		const char *status = rc == 0 ? "complete" : rc == 1 ? "violation" : "aborted";
+		char rerr[512];
+		if (recorder_close(rec, status, rc, sum->events, sum->digest, sum->cycles, rerr,
+		                   sizeof(rerr)) != 0 && rc != 2) {
+			snprintf(err, errlen, "%s", rerr);
+			rc = 2;
+		}
+		rec = NULL;
+	}
+out:
+	if (rec) {
+		char rerr[512];
+		recorder_close(rec, "aborted", 2, m.bus.seq, m.bus.digest, 0, rerr, sizeof(rerr));
+	}
+	if (ck)
+		checker_free(ck);
+	free(s.ox.root_pfn);
+	free_programs(&s);
+	machine_fini(&m);
+	return sum->exit_code = rc;
+}

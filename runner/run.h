@@ -1,0 +1,43 @@
+/* Running a scenario: build the machine, attach the sinks, interleave the
+ * CPUs' programs with the discrete-event scheduler, check expectations
+ * and properties, and summarise.
+ */
+#ifndef HVSIM_RUNNER_RUN_H
+#define HVSIM_RUNNER_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scenario/scenario.h"
+
+struct run_opts {
+	uint64_t seed;      /* used when has_seed, else the scenario's, else 1 */
+	bool has_seed;
+	const char *db_path; /* NULL: no SQLite recording */
+	FILE *out;          /* violations and messages; NULL: silent */
+	bool stop_at_first; /* stop the run at the first violation */
+};
+
+struct run_summary {
+	uint64_t seed;
+	uint64_t events;
+	uint64_t digest;    /* FNV-1a over every event (sim/bus.h) */
+	uint64_t cycles;    /* largest CPU clock at the end */
+	uint64_t accesses, hits_l1, hits_l2, misses, walks, fills, evictions;
+	uint64_t flushes, flushes_necessary, flushes_redundant, faults;
+	uint64_t quiesce_points, stale_at_quiesce;
+	uint64_t sched_choices; /* scheduling decisions drawn from the PRNG */
+	uint64_t violations;    /* in-process property violations */
+	uint64_t expect_failures;
+	char first[512];        /* first violation or failure, one line */
+	char props[256];        /* "stale-access,..." that fired, or "" */
+	int exit_code;          /* 0 ok, 1 violation/expectation, 2 bad input */
+};
+
+/* Returns the exit code (also in sum->exit_code). On exit 2, err holds a
+ * one-line message naming the file and line or the field. */
+int run_scenario(const struct scenario *sc, const struct run_opts *o,
+                 struct run_summary *sum, char *err, size_t errlen);
+
+#endif
