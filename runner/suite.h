@@ -1,7 +1,7 @@
 /* `hvsim suite`: every scenario under some directories, one recording
  * each, and a summary table. Negative scenarios (`negative: PROPERTY`, the
- * litmus twins without their invalidation) pass when exactly that property
- * is reported. */
+ * litmus twins without their invalidation) pass when that property is
+ * reported and no expectation failed. */
 #ifndef HVSIM_RUNNER_SUITE_H
 #define HVSIM_RUNNER_SUITE_H
 

@@ -364,10 +364,13 @@ static int cmp_range(struct machine *m, uint64_t table_pa, unsigned level, uint8
 		if (pte_is_leaf(e, level)) {
 			struct xlate x;
 			xlate_from_leaf(e, level, perm, &x);
-			if (xlate_differs_at(o, &x, elo))
+			int xc = xlate_cmp_at(o, &x, elo);
+			if (xc == XC_STALE)
 				return ENV_STALE;
-			if (x.size_log2 != o->size_log2)
-				cls = ENV_NEEDED; /* SDM §4.10.4.2: flush on size change */
+			/* Only spurious faults (weaker), or a page-size change the
+			 * SDM says to invalidate for (§4.10.4.2): needed, not stale. */
+			if (xc == XC_WEAKER || x.size_log2 != o->size_log2)
+				cls = ENV_NEEDED;
 		} else {
 			int c = cmp_range(m, pte_addr(e, level), level - 1, perm_combine(perm, e),
 			                  elo, ehi, o, depth + 1);

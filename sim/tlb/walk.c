@@ -79,17 +79,24 @@ void walk_peek_from(struct mem *m, uint64_t table_pa, unsigned level, uint8_t pe
 	}
 }
 
-bool xlate_differs_at(const struct xlate *a, const struct xlate *b, uint64_t va)
+int xlate_cmp_at(const struct xlate *c, const struct xlate *x, uint64_t va)
 {
-	if (a->present != b->present)
-		return true;
-	if (!a->present)
-		return false;
-	if (xlate_pa(a, va) != xlate_pa(b, va))
-		return true;
-	uint8_t ma = a->perm & (XP_XLATE_MASK | XP_G);
-	uint8_t mb = b->perm & (XP_XLATE_MASK | XP_G);
-	return ma != mb;
+	if (!c->present)
+		return XC_SAME; /* nothing is cached for a non-present entry */
+	if (!x->present || xlate_pa(c, va) != xlate_pa(x, va))
+		return XC_STALE;
+	const uint8_t memtype = XP_PWT | XP_PCD | XP_PAT;
+	if ((c->perm ^ x->perm) & memtype)
+		return XC_STALE;
+	/* Rights the cached entry grants beyond the current ones. A global
+	 * entry for a now non-global page would also survive PCID flushes. */
+	bool more = ((c->perm & XP_RW) && !(x->perm & XP_RW)) ||
+	            ((c->perm & XP_US) && !(x->perm & XP_US)) ||
+	            (!(c->perm & XP_NX) && (x->perm & XP_NX)) ||
+	            ((c->perm & XP_G) && !(x->perm & XP_G));
+	if (more)
+		return XC_STALE;
+	return ((c->perm ^ x->perm) & (XP_RW | XP_US | XP_NX | XP_G)) ? XC_WEAKER : XC_SAME;
 }
 
 bool xlate_check(const struct xlate *x, unsigned acc, bool wp, bool nxe, uint32_t *pfec)

@@ -51,11 +51,24 @@ static inline uint64_t xlate_pa(const struct xlate *x, uint64_t va)
 	return x->pa_base | (va & ((1ull << x->size_log2) - 1));
 }
 
-/* True if two translations give va a different result: presence, the
- * physical address of va, or any translation-relevant permission or memory
- * type bit. Page size alone is not a difference (SDM §4.10.2.3 allows
- * several sizes for one address as long as they agree). */
-bool xlate_differs_at(const struct xlate *a, const struct xlate *b, uint64_t va);
+/* How a translation that may be cached compares with the current one at
+ * va. Page size alone is no difference (SDM §4.10.2.3 allows several sizes
+ * for one address as long as they agree).
+ *   XC_SAME    same frame, permissions and memory type;
+ *   XC_STALE   the cached one maps a frame the tables no longer map there,
+ *              with another memory type, or grants an access (write, user,
+ *              execute, global) the tables no longer grant: using it is a
+ *              correctness bug;
+ *   XC_WEAKER  the cached one only grants less: using it raises a spurious
+ *              #PF, which itself invalidates the entry (§4.10.4.1). */
+enum { XC_SAME = 0, XC_STALE = 1, XC_WEAKER = 2 };
+int xlate_cmp_at(const struct xlate *cached, const struct xlate *cur, uint64_t va);
+
+static inline bool xlate_differs_at(const struct xlate *cached, const struct xlate *cur,
+                                    uint64_t va)
+{
+	return xlate_cmp_at(cached, cur, va) == XC_STALE;
+}
 
 /* Permission check of an access against a translation (SDM §4.6, error
  * code §4.7). Returns true on a fault, with the #PF error code in *pfec. */

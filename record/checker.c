@@ -1,0 +1,438 @@
+/* In-process property checker (record/checker.h). Each property mirrors a
+ * query in checks/; explanations are formatted exactly as the query's
+ * printf() does, so the two implementations can be compared word for word.
+ * Payload meanings: the table in sim/event.h. */
+#include "record/checker.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* CR4 bits (SDM Vol. 3A §2.5); the checker reads only the event stream. */
+#define CHK_CR4_PGE (1ull << 7)
+#define CHK_CR4_PCIDE (1ull << 17)
+
+/* A live ENVK_PSC envelope record (EV_ENV_ADD: a = id, b = pcid, f = the
+ * table frame its cached entry points to). */
+struct psc_rec {
+	uint64_t id;
+	uint64_t frame;
+	uint64_t add_seq;
+	uint64_t pcid;
+	int32_t cpu;
+	bool used;
+};
+
+/* Open addressing with linear probing keyed by record id, so nothing
+ * depends on pointer values; reports sort what they collect by add seq. */
+struct rec_set {
+	struct psc_rec *slot;
+	size_t cap; /* 0 or a power of two */
+	size_t n;
+};
+
+struct checker {
+	bool stop_first;
+	const char *error;
+	struct violation *v;
+	size_t nv, capv;
+	uint64_t total;
+	struct rec_set live;
+	struct psc_rec *scratch; /* records referencing a freed frame */
+	size_t scratch_cap;
+};
+
+static const char *const property_names[] = {
+	"pge-pcide", "psc-freed-table", "quiescent-stale", "stale-access", NULL,
+};
+
+const char *const *checker_property_names(void)
+{
+	return property_names;
+}
+
+/* Same reading of a u64 payload as SQLite's: bit-cast to signed. */
+static int64_t s64(uint64_t v)
+{
+	int64_t r;
+	memcpy(&r, &v, sizeof(r));
+	return r;
+}
+
+/* --- record set ---------------------------------------------------- */
+
+static size_t rec_hash(uint64_t id, size_t cap)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdull;
+	id ^= id >> 33;
+	return (size_t)id & (cap - 1);
+}
+
+static struct psc_rec *set_find(const struct rec_set *s, uint64_t id)
+{
+	if (!s->cap)
+		return NULL;
+	for (size_t i = rec_hash(id, s->cap);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->slot[i].used)
+			return NULL;
+		if (s->slot[i].id == id)
+			return &s->slot[i];
+	}
+}
+
+static void set_insert_new(struct rec_set *s, const struct psc_rec *r)
+{
+	size_t i = rec_hash(r->id, s->cap);
+
+	while (s->slot[i].used)
+		i = (i + 1) & (s->cap - 1);
+	s->slot[i] = *r;
+	s->slot[i].used = true;
+	s->n++;
+}
+
+static int set_grow(struct rec_set *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 64;
+	struct psc_rec *old = s->slot;
+	size_t oldcap = s->cap;
+
+	s->slot = calloc(cap, sizeof(*s->slot));
+	if (!s->slot) {
+		s->slot = old;
+		return -1;
+	}
+	s->cap = cap;
+	s->n = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].used)
+			set_insert_new(s, &old[i]);
+	free(old);
+	return 0;
+}
+
+/* Records are a multiset: an id added again while live (which the
+ * envelope never does) is a second record, as in the SQL, where each add
+ * lives until a drop of its id. */
+static int set_put(struct rec_set *s, const struct psc_rec *r)
+{
+	/* Load factor at most 1/2 keeps probe runs short. */
+	if ((s->n + 1) * 2 > s->cap && set_grow(s))
+		return -1;
+	set_insert_new(s, r);
+	return 0;
+}
+
+/* Backward-shift deletion: no tombstones, so lookups stay short. */
+static void set_del_one(struct rec_set *s, struct psc_rec *p)
+{
+	size_t mask = s->cap - 1;
+	size_t i = (size_t)(p - s->slot);
+
+	assert(p->used);
+	s->slot[i].used = false;
+	s->n--;
+	for (size_t j = (i + 1) & mask; s->slot[j].used; j = (j + 1) & mask) {
+		size_t k = rec_hash(s->slot[j].id, s->cap);
+		/* Entry j may fill the hole at i unless its home k lies
+		 * cyclically in (i, j]. */
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (stays)
+			continue;
+		s->slot[i] = s->slot[j];
+		s->slot[j].used = false;
+		i = j;
+	}
+}
+
+/* EV_ENV_DROP ends every live record with that id. */
+static void set_del(struct rec_set *s, uint64_t id)
+{
+	struct psc_rec *p;
+
+	while ((p = set_find(s, id)))
+		set_del_one(s, p);
+}
+
+/* --- violations ---------------------------------------------------- */
+
+static int add_violation(struct checker *c, const char *property,
+                         const struct event *ev, const char *text)
+{
+	c->total++;
+	if (c->nv == CHECKER_MAX_KEPT)
+		return c->stop_first;
+	if (c->nv == c->capv) {
+		size_t cap = c->capv ? c->capv * 2 : 16;
+		struct violation *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->error = "out of memory";
+			return 1;
+		}
+		c->v = v;
+		c->capv = cap;
+	}
+	struct violation *v = &c->v[c->nv++];
+	memset(v, 0, sizeof(*v));
+	v->property = property;
+	v->seq = ev->seq;
+	v->cycle = ev->cycle;
+	v->cpu = ev->cpu;
+	snprintf(v->explanation, sizeof(v->explanation), "%s", text);
+	return c->stop_first;
+}
+
+/* Appends to a fixed buffer, truncating like the explanation field. */
+struct text {
+	char buf[sizeof(((struct violation *)0)->explanation)];
+	size_t len;
+};
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->len + 1 >= sizeof(t->buf))
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->len += (size_t)n;
+	if (t->len >= sizeof(t->buf))
+		t->len = sizeof(t->buf) - 1;
+}
+
+/* "global" for ENV_GLOBAL, else the decimal pcid (as printf('%d', b)). */
+static void text_pcid(struct text *t, uint64_t pcid)
+{
+	if (pcid == ENV_GLOBAL)
+		text_add(t, "global");
+	else
+		text_add(t, "%" PRId64, s64(pcid));
+}
+
+/* --- properties ---------------------------------------------------- */
+
+/* stale-access: EV_ACCESS.e has ACCF_STALE or ACCF_MAY_STALE. */
+static int on_access(struct checker *c, const struct event *ev)
+{
+	static const char *const kind[4] = {
+		[ACCF_STALE] = "used a stale translation cached in the TLB",
+		[ACCF_MAY_STALE] = "was allowed by the envelope to use a stale "
+		                   "translation",
+		[ACCF_STALE | ACCF_MAY_STALE] =
+			"used a stale translation cached in the TLB (the "
+			"envelope allowed one too)",
+	};
+	unsigned k = ev->e & (ACCF_STALE | ACCF_MAY_STALE);
+	struct text t = { .len = 0 };
+
+	if (!k)
+		return 0;
+	text_add(&t, "cpu %d: access to va 0x%" PRIx64 " (pcid %" PRId64 ") %s",
+	         ev->cpu, ev->a, s64(ev->c), kind[k]);
+	return add_violation(c, "stale-access", ev, t.buf);
+}
+
+/* quiescent-stale: every EV_ENV_STALE (emitted at quiescent points). */
+static int on_env_stale(struct checker *c, const struct event *ev)
+{
+	static const char *const kinds[] = {
+		[ENVK_VIEW] = "view", [ENVK_PSC] = "psc", [ENVK_ALIAS] = "alias",
+	};
+	static const char *const reasons[] = {
+		[STALE_DIFFERS] = "differs",
+		[STALE_NOT_TABLE] = "not_table",
+		[STALE_ALIAS] = "alias",
+	};
+	struct text t = { .len = 0 };
+
+	text_add(&t, "cpu %d: stale ", ev->cpu);
+	if (ev->sub >= ENVK_VIEW && ev->sub <= ENVK_ALIAS)
+		text_add(&t, "%s", kinds[ev->sub]);
+	else
+		text_add(&t, "kind-%u", ev->sub);
+	text_add(&t, " record #%" PRId64 " at a quiescent point: pcid ",
+	         s64(ev->a));
+	text_pcid(&t, ev->b);
+	text_add(&t, ", va 0x%" PRIx64 ", size 2^%" PRId64 ", reason ", ev->c,
+	         s64(ev->d));
+	if (ev->e >= STALE_DIFFERS && ev->e <= STALE_ALIAS)
+		text_add(&t, "%s", reasons[ev->e]);
+	else
+		text_add(&t, "reason-%" PRId64, s64(ev->e));
+	return add_violation(c, "quiescent-stale", ev, t.buf);
+}
+
+/* pge-pcide: a CR4 write that took effect (c = 0) with PGE and PCIDE. */
+static int on_cr_write(struct checker *c, const struct event *ev)
+{
+	const uint64_t both = CHK_CR4_PGE | CHK_CR4_PCIDE;
+	struct text t = { .len = 0 };
+
+	if (ev->sub != 4 || ev->c != 0 || (ev->b & both) != both)
+		return 0;
+	text_add(&t, "cpu %d: CR4 write 0x%" PRIx64 " -> 0x%" PRIx64
+	         " sets both PGE (bit 7) and PCIDE (bit 17)",
+	         ev->cpu, ev->a, ev->b);
+	return add_violation(c, "pge-pcide", ev, t.buf);
+}
+
+static int on_env_add(struct checker *c, const struct event *ev)
+{
+	if (ev->sub != ENVK_PSC)
+		return 0;
+	struct psc_rec r = {
+		.id = ev->a, .frame = ev->f, .add_seq = ev->seq,
+		.pcid = ev->b, .cpu = ev->cpu,
+	};
+	if (set_put(&c->live, &r)) {
+		c->error = "out of memory";
+		return 1;
+	}
+	return 0;
+}
+
+static int by_add_seq(const void *x, const void *y)
+{
+	const struct psc_rec *a = x, *b = y;
+
+	return (a->add_seq > b->add_seq) - (a->add_seq < b->add_seq);
+}
+
+/* The live PSC records pointing at frame, into c->scratch by add seq. */
+static int collect_refs(struct checker *c, uint64_t frame, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < c->live.cap; i++) {
+		const struct psc_rec *r = &c->live.slot[i];
+		if (!r->used || r->frame != frame)
+			continue;
+		if (*n == c->scratch_cap) {
+			size_t cap = c->scratch_cap ? c->scratch_cap * 2 : 16;
+			void *p = realloc(c->scratch, cap * sizeof(*c->scratch));
+			if (!p)
+				return -1;
+			c->scratch = p;
+			c->scratch_cap = cap;
+		}
+		c->scratch[(*n)++] = *r;
+	}
+	qsort(c->scratch, *n, sizeof(*c->scratch), by_add_seq);
+	return 0;
+}
+
+/* psc-freed-table: a frame freed (EV_TABLE TBL_FREE) with live links
+ * (c) or with live PSC records referencing it. The records come from our
+ * own add/drop bookkeeping, never from EV_TABLE.d. */
+static int on_table(struct checker *c, const struct event *ev)
+{
+	struct text t = { .len = 0 };
+	size_t n;
+
+	if (ev->sub != TBL_FREE)
+		return 0;
+	if (collect_refs(c, ev->a, &n)) {
+		c->error = "out of memory";
+		return 1;
+	}
+	if (ev->c == 0 && n == 0)
+		return 0;
+	text_add(&t, "frame 0x%" PRIx64 " freed while still referenced: %" PRId64
+	         " live link(s) in page tables, %zu live PSC record(s)",
+	         ev->a, s64(ev->c), n);
+	for (size_t i = 0; i < n; i++) {
+		const struct psc_rec *r = &c->scratch[i];
+		text_add(&t, "%s#%" PRId64 " cpu %d pcid ", i ? ", " : ": ",
+		         s64(r->id), r->cpu);
+		text_pcid(&t, r->pcid);
+	}
+	return add_violation(c, "psc-freed-table", ev, t.buf);
+}
+
+static int chk_event(void *ctx, const struct event *ev)
+{
+	struct checker *c = ctx;
+
+	if (c->error)
+		return 1;
+	switch (ev->type) {
+	case EV_ACCESS:
+		return on_access(c, ev);
+	case EV_ENV_STALE:
+		return on_env_stale(c, ev);
+	case EV_CR_WRITE:
+		return on_cr_write(c, ev);
+	case EV_ENV_ADD:
+		return on_env_add(c, ev);
+	case EV_ENV_DROP:
+		set_del(&c->live, ev->a);
+		return 0;
+	case EV_TABLE:
+		return on_table(c, ev);
+	default:
+		/* The mask admits nothing else. */
+		assert(0);
+		return 0;
+	}
+}
+
+/* --- API ----------------------------------------------------------- */
+
+struct checker *checker_new(bool stop_at_first)
+{
+	struct checker *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->stop_first = stop_at_first;
+	return c;
+}
+
+void checker_free(struct checker *c)
+{
+	if (!c)
+		return;
+	free(c->v);
+	free(c->live.slot);
+	free(c->scratch);
+	free(c);
+}
+
+struct sink checker_sink(struct checker *c)
+{
+	return (struct sink){
+		.name = "checker",
+		.mask = 1ull << EV_ACCESS | 1ull << EV_ENV_STALE |
+		        1ull << EV_CR_WRITE | 1ull << EV_ENV_ADD |
+		        1ull << EV_ENV_DROP | 1ull << EV_TABLE,
+		.ctx = c,
+		.event = chk_event,
+		.string = NULL,
+	};
+}
+
+size_t checker_count(const struct checker *c)
+{
+	return c->nv;
+}
+
+const struct violation *checker_get(const struct checker *c, size_t i)
+{
+	assert(i < c->nv);
+	return i < c->nv ? &c->v[i] : NULL;
+}
+
+uint64_t checker_total(const struct checker *c)
+{
+	return c->total;
+}
+
+const char *checker_error(const struct checker *c)
+{
+	return c->error;
+}

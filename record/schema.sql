@@ -1,0 +1,203 @@
+-- hvsim recording schema, version 1 (PRAGMA user_version).
+--
+-- record/recorder.c embeds this file verbatim (recorder_schema_sql());
+-- tests/test_recorder.c fails if the two differ. Regenerate the C string
+-- with the command in docs/recording.md after editing this file.
+--
+-- Every u64 of struct event (sim/event.h) is stored bit-cast to a signed
+-- 64-bit integer: 0xffffffffffffffff reads back as -1. Use printf('%x', v)
+-- or (v & 0xffffffff) in queries; C readers cast sqlite3_column_int64()
+-- back to uint64_t.
+
+-- One row per database. status is 'running' from the moment the file is
+-- created; recorder_close() replaces it (with exit_code, events, digest and
+-- cycles) in the same transaction as the last events. A closed file that
+-- still says 'running' belongs to a run that ended early.
+CREATE TABLE runs (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	scenario TEXT,
+	path TEXT,
+	seed INTEGER,
+	profile TEXT,
+	config TEXT,
+	hvsim_version TEXT,
+	ncpus INTEGER,
+	status TEXT NOT NULL,
+	exit_code INTEGER,
+	events INTEGER,
+	digest TEXT,
+	cycles INTEGER
+);
+
+-- Interned strings of the bus (bus_intern): events.caller is an id here.
+CREATE TABLE strings (id INTEGER PRIMARY KEY, s TEXT NOT NULL);
+
+-- Names of enum ev_type and of the INSTR_* constants (sim/event.h),
+-- written from ev_type_name() and instr_name() so they cannot drift.
+CREATE TABLE event_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE instr_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+
+-- Every event, in bus order; a..f are typed per event type (table in
+-- sim/event.h, views below). seq is the rowid. No NOT NULL constraints
+-- and no secondary index: the recorder writes every column of every row,
+-- and recording speed comes first (each constraint is a check per column
+-- per row). Index what you query often yourself, on a copy.
+CREATE TABLE events (
+	seq INTEGER PRIMARY KEY,
+	cycle INTEGER,
+	cpu INTEGER,
+	type INTEGER,
+	sub INTEGER,
+	a INTEGER,
+	b INTEGER,
+	c INTEGER,
+	d INTEGER,
+	e INTEGER,
+	f INTEGER,
+	caller INTEGER
+);
+
+-- One view per event type, columns named after the payload table in
+-- sim/event.h. Enumerations are shown as text; flag words stay integers.
+
+CREATE VIEW accesses AS
+SELECT e.seq, e.cycle, e.cpu, e.sub AS acc, e.a AS va, e.b AS pa,
+	e.c AS pcid,
+	CASE e.d WHEN 0 THEN 'l1' WHEN 1 THEN 'l2' WHEN 2 THEN 'walk'
+		WHEN 3 THEN 'fault' ELSE e.d END AS path,
+	e.e AS accf, e.f AS cycles, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 1;
+
+CREATE VIEW fills AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'l1d' WHEN 2 THEN 'l1i' WHEN 3 THEN 'l2'
+		WHEN 4 THEN 'psc_pml4e' WHEN 5 THEN 'psc_pdpte'
+		WHEN 6 THEN 'psc_pde' ELSE e.sub END AS structure,
+	e.a AS va, e.b AS pa, e.c AS pcid, e.d AS size_log2, e.e AS global,
+	e.f AS level, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 2;
+
+CREATE VIEW evictions AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'l1d' WHEN 2 THEN 'l1i' WHEN 3 THEN 'l2'
+		WHEN 4 THEN 'psc_pml4e' WHEN 5 THEN 'psc_pdpte'
+		WHEN 6 THEN 'psc_pde' ELSE e.sub END AS structure,
+	e.a AS va, e.b AS pa, e.c AS pcid, e.d AS size_log2, e.e AS global,
+	e.f AS level, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 3;
+
+CREATE VIEW walks AS
+SELECT e.seq, e.cycle, e.cpu, e.sub AS result, e.a AS va, e.b AS pa,
+	e.c AS pcid, e.d AS levels, e.e AS pfec, e.f AS cycles,
+	s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 4;
+
+CREATE VIEW faults AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 6 THEN 'ud' WHEN 13 THEN 'gp' WHEN 14 THEN 'pf'
+		ELSE e.sub END AS vector,
+	e.a AS va, e.b AS error_code, i.name AS instr, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+	LEFT JOIN instr_names i ON i.id = e.c
+WHERE e.type = 5;
+
+CREATE VIEW flushes AS
+SELECT e.seq, e.cycle, e.cpu, i.name AS instr, e.a AS va, e.b AS pcid,
+	e.c AS removed_tlb, e.d AS removed_env, e.e AS stale_removed,
+	CASE e.f & 255 WHEN 0 THEN 'none' WHEN 1 THEN 'page'
+		WHEN 2 THEN 'pcid' WHEN 3 THEN 'all_nonglobal'
+		WHEN 4 THEN 'all' ELSE e.f & 255 END AS scope,
+	e.f >> 8 AS necessary, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+	LEFT JOIN instr_names i ON i.id = e.sub
+WHERE e.type = 6;
+
+CREATE VIEW pte_writes AS
+SELECT e.seq, e.cycle, e.cpu, e.sub AS level, e.a AS entry_pa,
+	e.b AS old_value, e.c AS new_value, NULLIF(e.d, -1) AS va,
+	e.e AS ptew, e.e & 1 AS hw_ad, (e.e >> 1) & 1 AS translation,
+	e.f AS table_pa, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 7;
+
+CREATE VIEW cr_writes AS
+SELECT e.seq, e.cycle, e.cpu, e.sub AS reg, e.a AS old_value,
+	e.b AS new_value, e.c AS faulted, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 8;
+
+CREATE VIEW ipis AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 0 THEN 'send' WHEN 1 THEN 'deliver'
+		ELSE e.sub END AS kind,
+	e.a AS from_cpu, e.b AS to_cpu, e.c AS id, e.d AS latency,
+	s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 9;
+
+CREATE VIEW quiesces AS
+SELECT e.seq, e.cycle, e.cpu, e.a AS point, e.b AS stale_found,
+	s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 10;
+
+CREATE VIEW env_adds AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'view' WHEN 2 THEN 'psc' WHEN 3 THEN 'alias'
+		ELSE e.sub END AS kind,
+	e.a AS record, NULLIF(e.b, 4294967295) AS pcid,
+	e.b = 4294967295 AS global, e.c AS va, e.d AS size_log2,
+	e.e >> 8 AS level,
+	CASE WHEN e.sub = 2 THEN NULL ELSE e.f END AS old_entry,
+	CASE WHEN e.sub = 2 THEN e.f END AS table_pa, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 11;
+
+CREATE VIEW env_drops AS
+SELECT e.seq, e.cycle, e.cpu, i.name AS dropper, e.a AS record,
+	e.b AS flush_seq, e.c AS was_stale, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+	LEFT JOIN instr_names i ON i.id = e.sub
+WHERE e.type = 12;
+
+CREATE VIEW env_stale AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'view' WHEN 2 THEN 'psc' WHEN 3 THEN 'alias'
+		ELSE e.sub END AS kind,
+	e.a AS record, NULLIF(e.b, 4294967295) AS pcid,
+	e.b = 4294967295 AS global, e.c AS va, e.d AS size_log2,
+	CASE e.e WHEN 1 THEN 'differs' WHEN 2 THEN 'not_table'
+		WHEN 3 THEN 'alias' ELSE e.e END AS reason,
+	e.f AS old_value, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 13;
+
+CREATE VIEW tables AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 0 THEN 'alloc' WHEN 1 THEN 'free'
+		ELSE e.sub END AS op,
+	e.a AS frame, e.b AS level, e.c AS live_links, e.d AS env_refs,
+	s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 14;
+
+CREATE VIEW cache_flushes AS
+SELECT e.seq, e.cycle, e.cpu, i.name AS instr, e.a AS pa, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+	LEFT JOIN instr_names i ON i.id = e.sub
+WHERE e.type = 15;
+
+CREATE VIEW expects AS
+SELECT e.seq, e.cycle, e.cpu, e.sub = 0 AS passed, e.a AS expectation,
+	e.b AS actual, e.c AS expected, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 16;
+
+CREATE VIEW notes AS
+SELECT e.seq, e.cycle, e.cpu, e.a AS arg, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 17;

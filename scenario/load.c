@@ -1,0 +1,1064 @@
+/* Scenario loader: YAML (docs/scenario-format.md, hvsim: 1) -> struct
+ * scenario. All validation that needs nothing but the text happens here,
+ * so a scenario that loads is well formed; what the machine does with it
+ * (faults, staleness) is the runner's business.
+ *
+ * Input is untrusted (the loader is fuzzed): the walk follows the schema,
+ * never the document's shape, so its depth is fixed (top -> ops -> op ->
+ * run -> op -> expect -> pfec) however deep or cyclic (aliases) the YAML
+ * is, and the total number of ops, ipi run ops included, is capped by
+ * SC_MAX_OPS before anything is allocated for them.
+ */
+#include "scenario/scenario.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/profile_load.h"
+#include "scenario/yaml_node.h"
+#include "sim/event.h"
+#include "sim/mem.h"
+#include "sim/tlb/pte.h"
+
+#define DEFAULT_PROFILE "skylake"
+#define DEFAULT_FRAMES (1ull << 20)
+#define MAX_FRAMES (1ull << 40)
+#define MAX_DELAY (1ull << 40)
+#define MAX_PCID 4095u
+
+struct loader {
+	struct yctx y;
+	struct scenario *s;
+	uint64_t budget;     /* ops (ipi run ops included) still allowed */
+	uint32_t roots_cap;
+};
+
+/* The op being parsed. */
+struct opctx {
+	const yaml_node_t *map;
+	const char *where;   /* "ops[3]" or "ops[3].run[0]" */
+	const char *name;    /* op name, for messages */
+	bool sub;            /* inside an ipi run */
+	struct yfields f;
+};
+
+struct op_spec {
+	const char *name;
+	enum op_kind kind;
+	bool in_ipi;               /* allowed inside an ipi run */
+	const char *const *keys;   /* own fields, NULL-terminated */
+	int (*parse)(struct loader *L, const struct opctx *o, struct op *op);
+};
+
+enum { OPT = 0, REQ = 1 };
+
+/* ---- field helpers ---------------------------------------------------- */
+
+/* 1: present (*n set); 0: absent and optional; -1: absent but required
+ * (reported at the op). */
+static int field(struct loader *L, const struct opctx *o, const char *name,
+                 int req, const yaml_node_t **n)
+{
+	*n = y_get(&o->f, name);
+	if (*n)
+		return 1;
+	if (!req)
+		return 0;
+	return y_err(&L->y, o->map, "%s: missing required field '%s' for op %s",
+	             o->where, name, o->name);
+}
+
+static int f_u64(struct loader *L, const struct opctx *o, const char *name,
+                 int req, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	const yaml_node_t *n;
+	char p[128];
+	int r = field(L, o, name, req, &n);
+	if (r <= 0)
+		return r;
+	y_path(p, sizeof(p), o->where, name);
+	return y_u64_range(&L->y, n, p, lo, hi, out);
+}
+
+static int f_u32(struct loader *L, const struct opctx *o, const char *name,
+                 int req, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	uint64_t v = *out;
+	if (f_u64(L, o, name, req, lo, hi, &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int f_bool(struct loader *L, const struct opctx *o, const char *name,
+                  bool *out)
+{
+	const yaml_node_t *n;
+	char p[128];
+	if (field(L, o, name, OPT, &n) <= 0)
+		return 0;
+	y_path(p, sizeof(p), o->where, name);
+	return y_bool(&L->y, n, p, out);
+}
+
+/* Optional bool -> -1 (absent), 0, 1. */
+static int f_tri(struct loader *L, const struct opctx *o, const char *name,
+                 int8_t *out)
+{
+	bool b;
+	*out = -1;
+	if (!y_get(&o->f, name))
+		return 0;
+	if (f_bool(L, o, name, &b))
+		return -1;
+	*out = b;
+	return 0;
+}
+
+static int find_root(const struct scenario *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nroots; i++)
+		if (strcmp(s->roots[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int f_root(struct loader *L, const struct opctx *o, struct op *op)
+{
+	const yaml_node_t *n;
+	char p[128], q[64];
+	char *name = NULL;
+	if (field(L, o, "root", REQ, &n) < 0)
+		return -1;
+	y_path(p, sizeof(p), o->where, "root");
+	if (y_str(&L->y, n, p, false, &name))
+		return -1;
+	int i = find_root(L->s, name);
+	y_quote(q, sizeof(q), name, strlen(name));
+	free(name);
+	if (i < 0)
+		return y_err(&L->y, n, "%s: undefined root '%s' (define it with an "
+		             "earlier pt_new)", p, q);
+	op->root = (uint32_t)i;
+	op->has_root = true;
+	return 0;
+}
+
+static int want_canonical(struct loader *L, const struct opctx *o, uint64_t va)
+{
+	if (CANONICAL(va))
+		return 0;
+	return y_err(&L->y, y_get(&o->f, "va"), "%s.va: 0x%" PRIx64 " is not "
+	             "canonical (bits 63:48 must equal bit 47)", o->where, va);
+}
+
+static int f_pa(struct loader *L, const struct opctx *o, uint64_t *pa)
+{
+	if (f_u64(L, o, "pa", REQ, 0, UINT64_MAX, pa))
+		return -1;
+	if (*pa < PA_LIMIT)
+		return 0;
+	return y_err(&L->y, y_get(&o->f, "pa"), "%s.pa: 0x%" PRIx64 " is not "
+	             "below 2^52 (the physical address width)", o->where, *pa);
+}
+
+/* ---- page-table ops --------------------------------------------------- */
+
+static int grow_roots(struct loader *L)
+{
+	struct scenario *s = L->s;
+	if (s->nroots < L->roots_cap)
+		return 0;
+	uint32_t cap = L->roots_cap ? L->roots_cap * 2 : 16;
+	char **r = realloc(s->roots, cap * sizeof(*r));
+	if (!r)
+		return y_err_nopos(&L->y, "out of memory");
+	s->roots = r;
+	L->roots_cap = cap;
+	return 0;
+}
+
+static int parse_pt_new(struct loader *L, const struct opctx *o, struct op *op)
+{
+	const yaml_node_t *n;
+	char p[128], q[64];
+	char *name = NULL;
+	if (field(L, o, "name", REQ, &n) < 0)
+		return -1;
+	y_path(p, sizeof(p), o->where, "name");
+	if (y_str(&L->y, n, p, false, &name))
+		return -1;
+	y_quote(q, sizeof(q), name, strlen(name));
+	int bad = find_root(L->s, name) >= 0 ? 1 : L->s->nroots >= SC_MAX_ROOTS ? 2 : 0;
+	if (bad || grow_roots(L)) {
+		free(name);
+		if (bad == 1)
+			return y_err(&L->y, n, "%s: root '%s' is already defined", p, q);
+		if (bad == 2)
+			return y_err(&L->y, n, "%s: too many roots (at most %u)", p,
+			             SC_MAX_ROOTS);
+		return -1;
+	}
+	op->root = L->s->nroots;
+	op->has_root = true;
+	L->s->roots[L->s->nroots++] = name;
+	return 0;
+}
+
+/* Flags a map op may name: PS is the op's to set (large pages). */
+static uint64_t map_flag_mask(void)
+{
+	uint64_t m = 0;
+	for (const struct pte_flag_name *f = pte_flag_names; f->name; f++)
+		if (strcmp(f->name, "PS") != 0)
+			m |= f->bit;
+	return m;
+}
+
+static int flag_bit(struct loader *L, const yaml_node_t *n, const char *p,
+                    uint64_t *bit)
+{
+	char q[64];
+	y_quote_node(q, sizeof(q), n);
+	if (y_is(n, "PS"))
+		return y_err(&L->y, n, "%s: PS is not allowed (the map op sets it "
+		             "for 2m and 1g pages)", p);
+	for (const struct pte_flag_name *f = pte_flag_names; f->name; f++)
+		if (y_is(n, f->name)) {
+			*bit = f->bit;
+			return 0;
+		}
+	return y_err(&L->y, n, "%s: unknown flag '%s' (expected: P, RW, US, PWT, "
+	             "PCD, A, D, G, PAT, NX)", p, q);
+}
+
+static int flag_list(struct loader *L, const yaml_node_t *n, const char *p,
+                     uint64_t *flags)
+{
+	char ip[160];
+	*flags = 0;
+	for (size_t i = 0; i < y_seq_len(n); i++) {
+		const yaml_node_t *it = y_seq_item(&L->y, n, i);
+		uint64_t bit = 0;
+		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		if (flag_bit(L, it, ip, &bit))
+			return -1;
+		if (*flags & bit)
+			return y_err(&L->y, it, "%s: flag listed twice", ip);
+		*flags |= bit;
+	}
+	return 0;
+}
+
+static int map_flags(struct loader *L, const struct opctx *o, struct op *op)
+{
+	const yaml_node_t *n;
+	char p[128];
+	int r = field(L, o, "flags", OPT, &n);
+	if (r <= 0) {
+		op->flags = PTE_P | PTE_RW;
+		return r;
+	}
+	y_path(p, sizeof(p), o->where, "flags");
+	if (n->type == YAML_SEQUENCE_NODE)
+		return flag_list(L, n, p, &op->flags);
+	if (n->type != YAML_SCALAR_NODE || y_parse_u64((const char *)n->data.scalar.value,
+	                                               n->data.scalar.length, &op->flags))
+		return y_err(&L->y, n, "%s: expected a sequence of flag names or an "
+		             "integer, got %s", p, y_type_name(n));
+	if (op->flags & ~map_flag_mask())
+		return y_err(&L->y, n, "%s: 0x%" PRIx64 " has bits other than P RW US "
+		             "PWT PCD A D G PAT(bit 12) NX (PS is set by the map op)",
+		             p, op->flags);
+	return 0;
+}
+
+static int parse_map(struct loader *L, const struct opctx *o, struct op *op)
+{
+	static const char *const sizes[] = {"4k", "2m", "1g", NULL};
+	static const uint32_t log2s[] = {12, 21, 30};
+	const yaml_node_t *n;
+	char p[128];
+	int sz = 0;
+
+	if (f_root(L, o, op) || f_u64(L, o, "va", REQ, 0, UINT64_MAX, &op->va) ||
+	    f_pa(L, o, &op->pa))
+		return -1;
+	if (field(L, o, "size", OPT, &n) > 0) {
+		y_path(p, sizeof(p), o->where, "size");
+		if (y_enum(&L->y, n, p, sizes, &sz))
+			return -1;
+	}
+	op->size_log2 = log2s[sz];
+	uint64_t mask = (1ull << op->size_log2) - 1;
+	if (want_canonical(L, o, op->va))
+		return -1;
+	if (op->va & mask)
+		return y_err(&L->y, y_get(&o->f, "va"), "%s.va: 0x%" PRIx64 " is not "
+		             "aligned to the %s page size", o->where, op->va, sizes[sz]);
+	if (op->pa & mask)
+		return y_err(&L->y, y_get(&o->f, "pa"), "%s.pa: 0x%" PRIx64 " is not "
+		             "aligned to the %s page size", o->where, op->pa, sizes[sz]);
+	return map_flags(L, o, op);
+}
+
+/* root + canonical va: the common head of the table-editing ops. */
+static int root_va(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (f_root(L, o, op) || f_u64(L, o, "va", REQ, 0, UINT64_MAX, &op->va))
+		return -1;
+	return want_canonical(L, o, op->va);
+}
+
+static int parse_unmap(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return root_va(L, o, op);
+}
+
+static int parse_write_pte(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (root_va(L, o, op) || f_u32(L, o, "level", REQ, 1, 4, &op->level) ||
+	    f_u64(L, o, "value", REQ, 0, UINT64_MAX, &op->value))
+		return -1;
+	op->has_value = true;
+	return 0;
+}
+
+static int parse_unlink(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (root_va(L, o, op) || f_u32(L, o, "level", REQ, 2, 4, &op->level))
+		return -1;
+	return f_bool(L, o, "free", &op->free_tables);
+}
+
+static int parse_free(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (f_pa(L, o, &op->pa))
+		return -1;
+	if (op->pa & (PAGE_SIZE - 1))
+		return y_err(&L->y, y_get(&o->f, "pa"), "%s.pa: 0x%" PRIx64 " is not "
+		             "a frame address (4k aligned)", o->where, op->pa);
+	return 0;
+}
+
+/* ---- control registers and TLB instructions --------------------------- */
+
+static int parse_cr0(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return f_tri(L, o, "wp", &op->wp);
+}
+
+static int cr3_value(struct loader *L, const struct opctx *o, struct op *op)
+{
+	static const char *const root_only[] = {"pcid", "noflush", NULL};
+	for (int i = 0; root_only[i]; i++) {
+		const yaml_node_t *k = y_get_key(&o->f, root_only[i]);
+		if (k)
+			return y_err(&L->y, k, "%s.%s: only allowed with root (value "
+			             "is the raw CR3)", o->where, root_only[i]);
+	}
+	if (f_u64(L, o, "value", REQ, 0, UINT64_MAX, &op->value))
+		return -1;
+	op->has_value = true;
+	return 0;
+}
+
+static int parse_cr3(struct loader *L, const struct opctx *o, struct op *op)
+{
+	const yaml_node_t *rk = y_get_key(&o->f, "root");
+	const yaml_node_t *vk = y_get_key(&o->f, "value");
+	if (rk && vk)
+		return y_err(&L->y, vk, "%s: cr3 takes either root or value, not both",
+		             o->where);
+	if (!rk && !vk)
+		return y_err(&L->y, o->map, "%s: cr3 needs root (with optional pcid "
+		             "and noflush) or value", o->where);
+	if (vk)
+		return cr3_value(L, o, op);
+	if (f_root(L, o, op) || f_u32(L, o, "pcid", OPT, 0, MAX_PCID, &op->pcid))
+		return -1;
+	return f_bool(L, o, "noflush", &op->noflush);
+}
+
+static int parse_cr4(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (f_tri(L, o, "pge", &op->pge) || f_tri(L, o, "pcide", &op->pcide))
+		return -1;
+	if (op->pge < 0 && op->pcide < 0)
+		return y_err(&L->y, o->map, "%s: cr4 needs pge or pcide (or both)",
+		             o->where);
+	return 0;
+}
+
+static int parse_invlpg(struct loader *L, const struct opctx *o, struct op *op)
+{
+	/* Any address: INVLPG of a non-canonical one is a NOP the CPU models. */
+	return f_u64(L, o, "va", REQ, 0, UINT64_MAX, &op->va);
+}
+
+static int parse_invpcid(struct loader *L, const struct opctx *o, struct op *op)
+{
+	/* Out-of-range type and PCID are accepted: the CPU must #GP on them. */
+	if (f_u32(L, o, "type", REQ, 0, UINT32_MAX, &op->type) ||
+	    f_u32(L, o, "pcid", OPT, 0, UINT32_MAX, &op->pcid))
+		return -1;
+	return f_u64(L, o, "va", OPT, 0, UINT64_MAX, &op->va);
+}
+
+static int parse_clflush(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return f_pa(L, o, &op->pa);
+}
+
+static int parse_none(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return 0;
+}
+
+static int parse_access(struct loader *L, const struct opctx *o, struct op *op)
+{
+	static const char *const kinds[] = {"read", "write", "exec", NULL};
+	static const uint32_t acc[] = {ACC_READ, ACC_WRITE, ACC_EXEC};
+	const yaml_node_t *n;
+	char p[128];
+	int k = 0;
+	bool user = false;
+
+	if (f_u64(L, o, "va", REQ, 0, UINT64_MAX, &op->va))
+		return -1;
+	if (field(L, o, "kind", OPT, &n) > 0) {
+		y_path(p, sizeof(p), o->where, "kind");
+		if (y_enum(&L->y, n, p, kinds, &k))
+			return -1;
+	}
+	if (f_bool(L, o, "user", &user))
+		return -1;
+	op->acc = acc[k] | (user ? ACC_USER : 0);
+	return 0;
+}
+
+static int parse_delay(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return f_u64(L, o, "cycles", REQ, 1, MAX_DELAY, &op->cycles);
+}
+
+/* ---- ipi -------------------------------------------------------------- */
+
+static int parse_op(struct loader *L, const yaml_node_t *n, const char *where,
+                    bool sub, struct op *op);
+
+static int ipi_targets(struct loader *L, const struct opctx *o, struct op *op)
+{
+	const yaml_node_t *n;
+	char p[128], ip[160];
+	if (field(L, o, "to", REQ, &n) < 0)
+		return -1;
+	y_path(p, sizeof(p), o->where, "to");
+	if (y_want_seq(&L->y, n, p))
+		return -1;
+	if (y_seq_len(n) == 0)
+		return y_err(&L->y, n, "%s: must name at least one target CPU", p);
+	for (size_t i = 0; i < y_seq_len(n); i++) {
+		const yaml_node_t *it = y_seq_item(&L->y, n, i);
+		uint64_t cpu;
+		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		if (y_u64_range(&L->y, it, ip, 0, L->s->ncpus - 1, &cpu))
+			return -1;
+		if (cpu == (uint64_t)op->cpu)
+			return y_err(&L->y, it, "%s: CPU %" PRIu64 " is the sender (an "
+			             "IPI to itself is not supported)", ip, cpu);
+		if (op->to[cpu / 64] & (1ull << (cpu % 64)))
+			return y_err(&L->y, it, "%s: CPU %" PRIu64 " listed twice", ip, cpu);
+		op->to[cpu / 64] |= 1ull << (cpu % 64);
+	}
+	return 0;
+}
+
+static int ipi_run(struct loader *L, const struct opctx *o, struct op *op)
+{
+	const yaml_node_t *n;
+	char p[128], ip[160];
+	if (field(L, o, "run", REQ, &n) < 0)
+		return -1;
+	y_path(p, sizeof(p), o->where, "run");
+	if (y_is_null(n))
+		return 0;
+	if (y_want_seq(&L->y, n, p))
+		return -1;
+	size_t len = y_seq_len(n);
+	if (len == 0)
+		return 0;
+	if (len > L->budget)
+		return y_err(&L->y, n, "%s: too many ops (at most %u in all, ipi run "
+		             "ops included)", p, SC_MAX_OPS);
+	op->sub = calloc(len, sizeof(*op->sub));
+	if (!op->sub)
+		return y_err_nopos(&L->y, "out of memory");
+	op->nsub = (uint32_t)len;
+	for (size_t i = 0; i < len; i++) {
+		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		if (parse_op(L, y_seq_item(&L->y, n, i), ip, true, &op->sub[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_ipi(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (ipi_targets(L, o, op))
+		return -1;
+	return ipi_run(L, o, op);
+}
+
+/* ---- op table --------------------------------------------------------- */
+
+static const char *const k_none[] = {NULL};
+static const char *const k_pt_new[] = {"name", NULL};
+static const char *const k_map[] = {"root", "va", "pa", "size", "flags", NULL};
+static const char *const k_unmap[] = {"root", "va", NULL};
+static const char *const k_write_pte[] = {"root", "va", "level", "value", NULL};
+static const char *const k_unlink[] = {"root", "va", "level", "free", NULL};
+static const char *const k_cr0[] = {"wp", NULL};
+static const char *const k_cr3[] = {"root", "pcid", "noflush", "value", NULL};
+static const char *const k_cr4[] = {"pge", "pcide", NULL};
+static const char *const k_va[] = {"va", NULL};
+static const char *const k_invpcid[] = {"type", "pcid", "va", NULL};
+static const char *const k_pa[] = {"pa", NULL};
+static const char *const k_access[] = {"va", "kind", "user", NULL};
+static const char *const k_ipi[] = {"to", "run", NULL};
+static const char *const k_delay[] = {"cycles", NULL};
+
+static const struct op_spec op_specs[] = {
+	{"pt_new", OP_PT_NEW, false, k_pt_new, parse_pt_new},
+	{"map", OP_MAP, false, k_map, parse_map},
+	{"unmap", OP_UNMAP, false, k_unmap, parse_unmap},
+	{"write_pte", OP_WRITE_PTE, false, k_write_pte, parse_write_pte},
+	{"unlink", OP_UNLINK, false, k_unlink, parse_unlink},
+	{"cr0", OP_CR0, false, k_cr0, parse_cr0},
+	{"cr3", OP_CR3, true, k_cr3, parse_cr3},
+	{"cr4", OP_CR4, true, k_cr4, parse_cr4},
+	{"invlpg", OP_INVLPG, true, k_va, parse_invlpg},
+	{"invpcid", OP_INVPCID, true, k_invpcid, parse_invpcid},
+	{"clflush", OP_CLFLUSH, true, k_pa, parse_clflush},
+	{"wbinvd", OP_WBINVD, true, k_none, parse_none},
+	{"rdtsc", OP_RDTSC, true, k_none, parse_none},
+	{"access", OP_ACCESS, true, k_access, parse_access},
+	{"ipi", OP_IPI, false, k_ipi, parse_ipi},
+	{"delay", OP_DELAY, true, k_delay, parse_delay},
+	{"barrier", OP_BARRIER, false, k_none, parse_none},
+	{"quiesce", OP_QUIESCE, false, k_none, parse_none},
+	{"free", OP_FREE, false, k_pa, parse_free},
+};
+#define NSPECS (sizeof(op_specs) / sizeof(op_specs[0]))
+
+const char *op_kind_name(enum op_kind k)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (op_specs[i].kind == k)
+			return op_specs[i].name;
+	return "unknown";
+}
+
+static void spec_names(char *dst, size_t cap, bool ipi_only)
+{
+	size_t o = 0;
+	dst[0] = 0;
+	for (size_t i = 0; i < NSPECS && o < cap; i++) {
+		if (ipi_only && !op_specs[i].in_ipi)
+			continue;
+		int n = snprintf(dst + o, cap - o, "%s%s", o ? ", " : "",
+		                 op_specs[i].name);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
+/* ---- one op ----------------------------------------------------------- */
+
+static int op_spec_of(struct loader *L, const struct opctx *o,
+                      const struct op_spec **sp)
+{
+	const yaml_node_t *k, *v;
+	char q[64], names[256];
+	if (!y_find(&L->y, o->map, "op", &k, &v))
+		return y_err(&L->y, o->map, "%s: missing required field 'op'", o->where);
+	y_quote_node(q, sizeof(q), v);
+	for (size_t i = 0; i < NSPECS; i++) {
+		if (!y_is(v, op_specs[i].name))
+			continue;
+		*sp = &op_specs[i];
+		if (!o->sub || op_specs[i].in_ipi)
+			return 0;
+		spec_names(names, sizeof(names), true);
+		return y_err(&L->y, v, "%s.op: '%s' is not allowed inside an ipi run "
+		             "(allowed: %s)", o->where, q, names);
+	}
+	spec_names(names, sizeof(names), false);
+	return y_err(&L->y, v, "%s.op: unknown op '%s' (expected: %s)", o->where,
+	             q, names);
+}
+
+/* "op", "cpu" (not inside ipi run), "expect", then the op's own fields. */
+static void op_keys(const struct op_spec *sp, bool sub, const char **names)
+{
+	int n = 0;
+	names[n++] = "op";
+	if (!sub)
+		names[n++] = "cpu";
+	names[n++] = "expect";
+	for (int i = 0; sp->keys[i] && n < Y_MAX_KEYS; i++)
+		names[n++] = sp->keys[i];
+	names[n] = NULL;
+}
+
+/* Each target runs an ipi run op itself: there is no issuing CPU, and
+ * saying so beats "unknown field". */
+static int no_cpu(struct loader *L, const struct opctx *o)
+{
+	const yaml_node_t *k, *v;
+	if (!o->sub || !y_find(&L->y, o->map, "cpu", &k, &v))
+		return 0;
+	return y_err(&L->y, k, "%s.cpu: not allowed inside an ipi run (every "
+	             "target CPU runs these ops)", o->where);
+}
+
+static int op_cpu(struct loader *L, const struct opctx *o, struct op *op)
+{
+	uint32_t cpu = 0;
+	if (o->sub) {
+		op->cpu = -1;
+		return 0;
+	}
+	if (f_u32(L, o, "cpu", OPT, 0, L->s->ncpus - 1, &cpu))
+		return -1;
+	op->cpu = (int)cpu;
+	return 0;
+}
+
+static int parse_pfec(struct loader *L, const yaml_node_t *n, const char *p,
+                      uint32_t *out)
+{
+	static const char *const names[] = {"P", "W", "U", "RSVD", "I", NULL};
+	static const uint32_t bits[] = {PFEC_P, PFEC_W, PFEC_U, PFEC_RSVD, PFEC_I};
+	const uint32_t all = PFEC_P | PFEC_W | PFEC_U | PFEC_RSVD | PFEC_I;
+	char ip[160];
+	uint64_t v;
+
+	*out = 0;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		if (y_u64_range(&L->y, n, p, 0, all, &v))
+			return -1;
+		*out = (uint32_t)v;
+		return 0;
+	}
+	for (size_t i = 0; i < y_seq_len(n); i++) {
+		const yaml_node_t *it = y_seq_item(&L->y, n, i);
+		int b;
+		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		if (y_enum(&L->y, it, ip, names, &b))
+			return -1;
+		if (*out & bits[b])
+			return y_err(&L->y, it, "%s: bit listed twice", ip);
+		*out |= bits[b];
+	}
+	return 0;
+}
+
+static int parse_expect(struct loader *L, const yaml_node_t *n,
+                        const char *where, struct sc_expect *e)
+{
+	static const char *const keys[] = {"fault", "pa", "pfec", "path", NULL};
+	static const char *const faults[] = {"none", "pf", "gp", "ud", NULL};
+	static const int fault_v[] = {SCF_NONE, SCF_PF, SCF_GP, SCF_UD};
+	static const char *const paths[] = {"l1", "l2", "walk", NULL};
+	static const int path_v[] = {PATH_L1, PATH_L2, PATH_WALK};
+	struct yfields f;
+	char w[128], p[160];
+	int i;
+
+	y_path(w, sizeof(w), where, "expect");
+	if (y_is_null(n))
+		return 0;
+	if (y_fields(&L->y, n, w, keys, &f))
+		return -1;
+	if (f.val[0]) {
+		y_path(p, sizeof(p), w, "fault");
+		if (y_enum(&L->y, f.val[0], p, faults, &i))
+			return -1;
+		e->fault = fault_v[i];
+		e->has |= EXP_FAULT;
+	}
+	if (f.val[1]) {
+		y_path(p, sizeof(p), w, "pa");
+		if (y_u64(&L->y, f.val[1], p, &e->pa))
+			return -1;
+		e->has |= EXP_PA;
+	}
+	if (f.val[2]) {
+		y_path(p, sizeof(p), w, "pfec");
+		if (parse_pfec(L, f.val[2], p, &e->pfec))
+			return -1;
+		e->has |= EXP_PFEC;
+	}
+	if (f.val[3]) {
+		y_path(p, sizeof(p), w, "path");
+		if (y_enum(&L->y, f.val[3], p, paths, &i))
+			return -1;
+		e->path = path_v[i];
+		e->has |= EXP_PATH;
+	}
+	return 0;
+}
+
+static int parse_op(struct loader *L, const yaml_node_t *n, const char *where,
+                    bool sub, struct op *op)
+{
+	struct opctx o = {.map = n, .where = where, .sub = sub};
+	const struct op_spec *sp = NULL;
+	const char *names[Y_MAX_KEYS + 1];
+
+	memset(op, 0, sizeof(*op));
+	op->pge = op->pcide = op->wp = -1;
+	if (n) {
+		op->line = (uint32_t)n->start_mark.line + 1;
+		op->col = (uint32_t)n->start_mark.column + 1;
+	}
+	if (L->budget == 0)
+		return y_err(&L->y, n, "%s: too many ops (at most %u in all, ipi run "
+		             "ops included)", where, SC_MAX_OPS);
+	L->budget--;
+	if (y_want_map(&L->y, n, where) || op_spec_of(L, &o, &sp) || no_cpu(L, &o))
+		return -1;
+	op->kind = sp->kind;
+	o.name = sp->name;
+	op_keys(sp, sub, names);
+	if (y_fields(&L->y, n, where, names, &o.f) || op_cpu(L, &o, op) ||
+	    sp->parse(L, &o, op))
+		return -1;
+	const yaml_node_t *e = y_get(&o.f, "expect");
+	return e ? parse_expect(L, e, where, &op->expect) : 0;
+}
+
+/* ---- machine ---------------------------------------------------------- */
+
+static int cmp_field(const void *a, const void *b)
+{
+	const struct profile_field *const *x = a, *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* "name=value,..." sorted by name: the runs table compares it as text. */
+static int build_overrides(struct loader *L, const bool *set)
+{
+	const struct profile_field *f[PROFILE_NFIELDS];
+	size_t n = 0, cap = 1, o = 0;
+	for (size_t i = 0; profile_fields[i].name && i < PROFILE_NFIELDS; i++)
+		if (set[i]) {
+			f[n++] = &profile_fields[i];
+			cap += strlen(profile_fields[i].name) + 12;
+		}
+	qsort(f, n, sizeof(f[0]), cmp_field);
+	char *s = malloc(cap);
+	if (!s)
+		return y_err_nopos(&L->y, "out of memory");
+	s[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = *profile_field_ptr(&L->s->profile, f[i]);
+		int w = snprintf(s + o, cap - o, "%s%s=%" PRIu32, i ? "," : "",
+		                 f[i]->name, v);
+		if (w > 0)
+			o += (size_t)w;
+	}
+	L->s->overrides = s;
+	return 0;
+}
+
+static int load_costs(struct loader *L, const yaml_node_t *m)
+{
+	bool set[PROFILE_NFIELDS] = {false};
+	char p[128], q[64];
+	const char *e;
+
+	if (m && !y_is_null(m)) {
+		if (y_want_map(&L->y, m, "machine.costs"))
+			return -1;
+		for (yaml_node_pair_t *pr = m->data.mapping.pairs.start;
+		     pr < m->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = y_node(&L->y, pr->key), *v = y_node(&L->y, pr->value);
+			const struct profile_field *f = profile_field_of_key(k);
+			y_quote_node(q, sizeof(q), k);
+			if (!f || !v)
+				return y_err(&L->y, k ? k : m, "machine.costs: unknown profile "
+				             "field '%s' (see docs/scenario-format.md)", q);
+			size_t i = (size_t)(f - profile_fields);
+			if (set[i])
+				return y_err(&L->y, k, "machine.costs: duplicate field '%s'", q);
+			set[i] = true;
+			y_path(p, sizeof(p), "machine.costs", f->name);
+			if (y_u32(&L->y, v, p, profile_field_ptr(&L->s->profile, f)))
+				return -1;
+		}
+		if ((e = profile_validate(&L->s->profile)))
+			return y_err(&L->y, m, "machine.costs: the profile is invalid after "
+			             "the overrides: %s", e);
+	}
+	return build_overrides(L, set);
+}
+
+static int machine_profile(struct loader *L, const yaml_node_t *n)
+{
+	char *name = NULL, q[64], avail[256];
+	if (!n)
+		return 0;
+	if (y_str(&L->y, n, "machine.profile", false, &name))
+		return -1;
+	bool ok = strlen(name) < sizeof(L->s->profile_name) && profile_is_embedded(name);
+	if (ok)
+		memcpy(L->s->profile_name, name, strlen(name) + 1);
+	y_quote(q, sizeof(q), name, strlen(name));
+	free(name);
+	if (ok)
+		return 0;
+	profile_embedded_names(avail, sizeof(avail));
+	return y_err(&L->y, n, "machine.profile: unknown profile '%s' (available: %s)",
+	             q, avail);
+}
+
+static int load_machine(struct loader *L, const yaml_node_t *m)
+{
+	static const char *const keys[] = {"profile", "cpus", "memory_frames",
+	                                   "costs", NULL};
+	struct scenario *s = L->s;
+	struct yfields f = {.names = keys};
+	struct sc_error perr;
+	uint64_t v;
+
+	s->ncpus = 1;
+	s->mem_frames = DEFAULT_FRAMES;
+	memcpy(s->profile_name, DEFAULT_PROFILE, sizeof(DEFAULT_PROFILE));
+	if (m && !y_is_null(m)) {
+		if (y_fields(&L->y, m, "machine", keys, &f) || machine_profile(L, f.val[0]))
+			return -1;
+		if (f.val[1]) {
+			if (y_u64_range(&L->y, f.val[1], "machine.cpus", 1, SC_MAX_CPUS, &v))
+				return -1;
+			s->ncpus = (uint32_t)v;
+		}
+		if (f.val[2] && y_u64_range(&L->y, f.val[2], "machine.memory_frames", 1,
+		                            MAX_FRAMES, &s->mem_frames))
+			return -1;
+	}
+	/* The embedded profiles are checked by the tests; failing here means
+	 * the build embedded a broken one. */
+	if (profile_load_named(s->profile_name, &s->profile, &perr))
+		return y_err(&L->y, f.val[0] ? f.val[0] : m, "machine.profile: %s",
+		             perr.msg);
+	return load_costs(L, f.val[3]);
+}
+
+/* ---- top level -------------------------------------------------------- */
+
+static int check_version(struct loader *L, const yaml_node_t *root)
+{
+	const yaml_node_t *k, *v;
+	uint64_t ver;
+	if (!y_find(&L->y, root, "hvsim", &k, &v))
+		return y_err(&L->y, root, "missing required field 'hvsim' (the format "
+		             "version: hvsim: %d)", SC_VERSION);
+	if (y_u64(&L->y, v, "hvsim", &ver))
+		return -1;
+	if (ver != SC_VERSION)
+		return y_err(&L->y, v, "hvsim: unsupported format version %" PRIu64
+		             " (this build reads version %d)", ver, SC_VERSION);
+	L->s->version = SC_VERSION;
+	return 0;
+}
+
+static int load_header(struct loader *L, const yaml_node_t *root,
+                       const struct yfields *f)
+{
+	struct scenario *s = L->s;
+	if (!f->val[1])
+		return y_err(&L->y, root, "missing required field 'name'");
+	if (y_str(&L->y, f->val[1], "name", false, &s->name))
+		return -1;
+	if (f->val[2] && !y_is_null(f->val[2])) {
+		if (y_str(&L->y, f->val[2], "description", true, &s->description))
+			return -1;
+	} else if (!(s->description = strdup(""))) {
+		return y_err_nopos(&L->y, "out of memory");
+	}
+	if (f->val[3]) {
+		if (y_u64(&L->y, f->val[3], "seed", &s->seed))
+			return -1;
+		s->has_seed = true;
+	}
+	if (f->val[4] && y_str(&L->y, f->val[4], "negative", false, &s->negative))
+		return -1;
+	return 0;
+}
+
+static int load_ops(struct loader *L, const yaml_node_t *root,
+                    const yaml_node_t *n)
+{
+	struct scenario *s = L->s;
+	char where[32];
+	if (!n)
+		return y_err(&L->y, root, "missing required field 'ops'");
+	if (y_is_null(n))
+		return 0;
+	if (y_want_seq(&L->y, n, "ops"))
+		return -1;
+	size_t len = y_seq_len(n);
+	if (len > SC_MAX_OPS)
+		return y_err(&L->y, n, "ops: too many ops (%zu; at most %u)", len,
+		             SC_MAX_OPS);
+	if (len == 0)
+		return 0;
+	s->ops = calloc(len, sizeof(*s->ops));
+	if (!s->ops)
+		return y_err_nopos(&L->y, "out of memory");
+	s->nops = (uint32_t)len;
+	for (size_t i = 0; i < len; i++) {
+		snprintf(where, sizeof(where), "ops[%zu]", i);
+		if (parse_op(L, y_seq_item(&L->y, n, i), where, false, &s->ops[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int load_top(struct loader *L, const yaml_node_t *root)
+{
+	static const char *const keys[] = {"hvsim", "name", "description", "seed",
+	                                   "negative", "machine", "ops", NULL};
+	struct yfields f;
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return y_err(&L->y, root, "top level must be a mapping (hvsim: 1, "
+		             "name, ops, ...), got %s", y_type_name(root));
+	/* The version first: a file of another version fails on that, not on
+	 * whichever field changed. */
+	if (check_version(L, root) || y_fields(&L->y, root, "", keys, &f))
+		return -1;
+	if (load_header(L, root, &f) || load_machine(L, f.val[5]))
+		return -1;
+	return load_ops(L, root, f.val[6]);
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+static void free_ops(struct op *ops, uint32_t n)
+{
+	for (uint32_t i = 0; ops && i < n; i++)
+		free_ops(ops[i].sub, ops[i].nsub);
+	free(ops);
+}
+
+void scenario_free(struct scenario *s)
+{
+	if (!s)
+		return;
+	free(s->path);
+	free(s->name);
+	free(s->description);
+	free(s->overrides);
+	free(s->negative);
+	for (uint32_t i = 0; s->roots && i < s->nroots; i++)
+		free(s->roots[i]);
+	free(s->roots);
+	free_ops(s->ops, s->nops);
+	memset(s, 0, sizeof(*s));
+}
+
+int scenario_load_string(const char *name, const char *text, size_t len,
+                         struct scenario *out, struct sc_error *err)
+{
+	struct loader L;
+	yaml_document_t doc;
+
+	if (!name)
+		name = "<string>";
+	memset(out, 0, sizeof(*out));
+	memset(&L, 0, sizeof(L));
+	y_init(&L.y, name, err);
+	L.s = out;
+	L.budget = SC_MAX_OPS;
+	if (len > Y_MAX_INPUT)
+		return y_err_nopos(&L.y, "input too large (more than %u MiB)",
+		                   Y_MAX_INPUT >> 20);
+	if (!(out->path = strdup(name))) {
+		y_err_nopos(&L.y, "out of memory");
+		goto fail;
+	}
+	if (y_parse(&L.y, text, len, &doc))
+		goto fail;
+	int r = load_top(&L, yaml_document_get_root_node(&doc));
+	yaml_document_delete(&doc);
+	if (r == 0)
+		return 0;
+fail:
+	scenario_free(out);
+	return -1;
+}
+
+/* Reads the whole file (bounded) into a malloc'd buffer. */
+static int read_file(const char *path, char **text, size_t *len,
+                     struct sc_error *err)
+{
+	struct yctx c;
+	size_t cap = 1 << 16, n = 0, r;
+	char *buf, *nb;
+	FILE *f;
+
+	y_init(&c, path, err);
+	if (!(f = fopen(path, "rb")))
+		return y_err_nopos(&c, "cannot open: %s", strerror(errno));
+	if (!(buf = malloc(cap)))
+		goto oom;
+	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n < cap)
+			continue;
+		if (cap > Y_MAX_INPUT) {
+			free(buf);
+			fclose(f);
+			return y_err_nopos(&c, "file too large (more than %u MiB)",
+			                   Y_MAX_INPUT >> 20);
+		}
+		if (!(nb = realloc(buf, cap * 2)))
+			goto oom;
+		buf = nb;
+		cap *= 2;
+	}
+	if (ferror(f)) {
+		int e = errno;
+		free(buf);
+		fclose(f);
+		return y_err_nopos(&c, "cannot read: %s", strerror(e));
+	}
+	fclose(f);
+	*text = buf;
+	*len = n;
+	return 0;
+oom:
+	free(buf);
+	fclose(f);
+	return y_err_nopos(&c, "out of memory");
+}
+
+int scenario_load(const char *path, struct scenario *out, struct sc_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	memset(out, 0, sizeof(*out));
+	if (!path)
+		path = "(null)";
+	if (read_file(path, &text, &len, err))
+		return -1;
+	int r = scenario_load_string(path, text, len, out, err);
+	free(text);
+	return r;
+}

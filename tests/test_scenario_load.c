@@ -1,0 +1,617 @@
+/* Scenario and profile loading: every field of a full scenario, the
+ * embedded profiles, machine.costs overrides, and a table of malformed
+ * inputs whose messages must point at the right line and column. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/profile_load.h"
+#include "scenario/scenario.h"
+#include "scenario/yaml_node.h"
+#include "sim/embedded.h"
+#include "sim/event.h"
+#include "sim/tlb/pte.h"
+#include "tests/testutil.h"
+
+static int load(const char *text, struct scenario *s, struct sc_error *e)
+{
+	return scenario_load_string("t.yaml", text, strlen(text), s, e);
+}
+
+/* Line numbers are noted on the right; ops[0] is on line 12. */
+static const char full[] =
+	"hvsim: 1\n"                                                   /* 1 */
+	"name: full\n"                                                 /* 2 */
+	"description: every op once\n"                                 /* 3 */
+	"seed: 0x2a\n"                                                 /* 4 */
+	"negative: stale-access\n"                                     /* 5 */
+	"machine:\n"                                                   /* 6 */
+	"  profile: zen3\n"                                            /* 7 */
+	"  cpus: 4\n"                                                  /* 8 */
+	"  memory_frames: 4096\n"                                      /* 9 */
+	"  costs: {walk_base: 10, invlpg: 400}\n"                      /* 10 */
+	"ops:\n"                                                       /* 11 */
+	"  - {op: pt_new, name: A}\n"                                  /* 12 */
+	"  - {op: map, root: A, va: 0x400000, pa: 0x200000, flags: [P, RW, PAT]}\n"
+	"  - {op: map, cpu: 1, root: A, va: 0x40000000, pa: 0x80000000, size: 1g, "
+	"flags: [P, US, G, NX]}\n"                                     /* 14 */
+	"  - {op: map, root: A, va: 0x600000, pa: 0x600000, size: 2m, "
+	"flags: 0x8000_0000_0000_1003}\n"                              /* 15 */
+	"  - {op: unmap, root: A, va: 0xffff800000000000}\n"           /* 16 */
+	"  - {op: write_pte, root: A, va: 0x400000, level: 1, value: 0x1234_5003}\n"
+	"  - {op: unlink, root: A, va: 0x400000, level: 2, free: true}\n"
+	"  - {op: cr0, wp: true}\n"                                    /* 19 */
+	"  - {op: cr3, root: A, pcid: 7, noflush: true}\n"             /* 20 */
+	"  - {op: cr3, value: 0x1000}\n"                               /* 21 */
+	"  - {op: cr4, pcide: true}\n"                                 /* 22 */
+	"  - {op: invlpg, va: 0x800000000000}\n"                       /* 23 */
+	"  - {op: invpcid, type: 7, pcid: 0xffffffff}\n"               /* 24 */
+	"  - {op: clflush, pa: 0x1000}\n"                              /* 25 */
+	"  - {op: wbinvd}\n"                                           /* 26 */
+	"  - {op: rdtsc}\n"                                            /* 27 */
+	"  - op: access\n"                                             /* 28 */
+	"    cpu: 2\n"
+	"    va: 0x400123\n"
+	"    kind: write\n"
+	"    user: true\n"
+	"    expect: {fault: pf, pfec: [P, W, U], path: walk, pa: 0x200123}\n"
+	"  - op: ipi\n"                                                /* 34 */
+	"    cpu: 3\n"
+	"    to: [0, 2]\n"
+	"    run:\n"
+	"      - {op: invlpg, va: 0x400000}\n"                         /* 38 */
+	"      - {op: access, va: 0x400000, kind: exec, expect: {fault: none, pfec: 0x11}}\n"
+	"  - {op: delay, cycles: 1_000}\n"                             /* 40 */
+	"  - {op: barrier}\n"
+	"  - {op: quiesce, cpu: 1}\n"
+	"  - {op: free, pa: 0x3000}\n";                               /* 43 */
+
+START_TEST(full_scenario)
+{
+	struct scenario s;
+	struct sc_error e;
+	ck_assert_msg(load(full, &s, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(s.path, "t.yaml");
+	ck_assert_str_eq(s.name, "full");
+	ck_assert_str_eq(s.description, "every op once");
+	ck_assert_str_eq(s.negative, "stale-access");
+	ck_assert(s.has_seed);
+	ck_assert_uint_eq(s.seed, 42);
+	ck_assert_uint_eq(s.version, 1);
+	ck_assert_str_eq(s.profile_name, "zen3");
+	ck_assert_str_eq(s.profile.name, "zen3");
+	ck_assert_uint_eq(s.ncpus, 4);
+	ck_assert_uint_eq(s.mem_frames, 4096);
+	ck_assert_str_eq(s.overrides, "invlpg=400,walk_base=10");
+	ck_assert_uint_eq(s.profile.invlpg, 400);
+	ck_assert_uint_eq(s.profile.walk_base, 10);
+	ck_assert_uint_eq(s.nroots, 1);
+	ck_assert_str_eq(s.roots[0], "A");
+	ck_assert_uint_eq(s.nops, 22);
+
+	const struct op *o = s.ops;
+	ck_assert_int_eq(o[0].kind, OP_PT_NEW);
+	ck_assert(o[0].has_root);
+	ck_assert_uint_eq(o[0].root, 0);
+	ck_assert_uint_eq(o[0].line, 12);
+	ck_assert_uint_eq(o[0].col, 5);
+	ck_assert_int_eq(o[0].pge, -1);
+	ck_assert_int_eq(o[0].wp, -1);
+
+	/* 4k map: PAT kept at the large-page position (bit 12); the runner
+	 * moves it to bit 7 for a 4k leaf. */
+	ck_assert_int_eq(o[1].kind, OP_MAP);
+	ck_assert_int_eq(o[1].cpu, 0);
+	ck_assert_uint_eq(o[1].va, 0x400000);
+	ck_assert_uint_eq(o[1].pa, 0x200000);
+	ck_assert_uint_eq(o[1].size_log2, 12);
+	ck_assert_uint_eq(o[1].flags, PTE_P | PTE_RW | PTE_PAT_LARGE);
+	ck_assert_uint_eq(o[1].line, 13);
+
+	ck_assert_int_eq(o[2].cpu, 1);
+	ck_assert_uint_eq(o[2].size_log2, 30);
+	ck_assert_uint_eq(o[2].flags, PTE_P | PTE_US | PTE_G | PTE_NX);
+	ck_assert_uint_eq(o[3].size_log2, 21);
+	ck_assert_uint_eq(o[3].flags, PTE_NX | PTE_PAT_LARGE | PTE_RW | PTE_P);
+
+	ck_assert_int_eq(o[4].kind, OP_UNMAP);
+	ck_assert_uint_eq(o[4].va, 0xffff800000000000ull);
+	ck_assert_int_eq(o[5].kind, OP_WRITE_PTE);
+	ck_assert_uint_eq(o[5].level, 1);
+	ck_assert(o[5].has_value);
+	ck_assert_uint_eq(o[5].value, 0x12345003);
+	ck_assert_int_eq(o[6].kind, OP_UNLINK);
+	ck_assert_uint_eq(o[6].level, 2);
+	ck_assert(o[6].free_tables);
+
+	ck_assert_int_eq(o[7].kind, OP_CR0);
+	ck_assert_int_eq(o[7].wp, 1);
+	ck_assert_int_eq(o[8].kind, OP_CR3);
+	ck_assert(o[8].has_root);
+	ck_assert(!o[8].has_value);
+	ck_assert_uint_eq(o[8].pcid, 7);
+	ck_assert(o[8].noflush);
+	ck_assert(!o[9].has_root);
+	ck_assert(o[9].has_value);
+	ck_assert_uint_eq(o[9].value, 0x1000);
+	ck_assert_int_eq(o[10].kind, OP_CR4);
+	ck_assert_int_eq(o[10].pcide, 1);
+	ck_assert_int_eq(o[10].pge, -1);
+
+	ck_assert_int_eq(o[11].kind, OP_INVLPG);
+	ck_assert_uint_eq(o[11].va, 0x800000000000ull); /* non-canonical: ok */
+	ck_assert_int_eq(o[12].kind, OP_INVPCID);
+	ck_assert_uint_eq(o[12].type, 7);
+	ck_assert_uint_eq(o[12].pcid, 0xffffffffu);
+	ck_assert_uint_eq(o[12].va, 0);
+	ck_assert_int_eq(o[13].kind, OP_CLFLUSH);
+	ck_assert_uint_eq(o[13].pa, 0x1000);
+	ck_assert_int_eq(o[14].kind, OP_WBINVD);
+	ck_assert_int_eq(o[15].kind, OP_RDTSC);
+
+	ck_assert_int_eq(o[16].kind, OP_ACCESS);
+	ck_assert_int_eq(o[16].cpu, 2);
+	ck_assert_uint_eq(o[16].acc, ACC_WRITE | ACC_USER);
+	ck_assert_uint_eq(o[16].line, 28);
+	ck_assert_uint_eq(o[16].col, 5);
+	ck_assert_uint_eq(o[16].expect.has, EXP_FAULT | EXP_PFEC | EXP_PATH | EXP_PA);
+	ck_assert_int_eq(o[16].expect.fault, SCF_PF);
+	ck_assert_uint_eq(o[16].expect.pfec, PFEC_P | PFEC_W | PFEC_U);
+	ck_assert_int_eq(o[16].expect.path, PATH_WALK);
+	ck_assert_uint_eq(o[16].expect.pa, 0x200123);
+
+	const struct op *ipi = &o[17];
+	ck_assert_int_eq(ipi->kind, OP_IPI);
+	ck_assert_int_eq(ipi->cpu, 3);
+	ck_assert_uint_eq(ipi->to[0], (1u << 0) | (1u << 2));
+	ck_assert_uint_eq(ipi->to[1] | ipi->to[2] | ipi->to[3], 0);
+	ck_assert_uint_eq(ipi->nsub, 2);
+	ck_assert_int_eq(ipi->sub[0].kind, OP_INVLPG);
+	ck_assert_int_eq(ipi->sub[0].cpu, -1);
+	ck_assert_uint_eq(ipi->sub[0].line, 38);
+	ck_assert_uint_eq(ipi->sub[0].col, 9);
+	ck_assert_int_eq(ipi->sub[1].kind, OP_ACCESS);
+	ck_assert_uint_eq(ipi->sub[1].acc, ACC_EXEC);
+	ck_assert_uint_eq(ipi->sub[1].expect.has, EXP_FAULT | EXP_PFEC);
+	ck_assert_int_eq(ipi->sub[1].expect.fault, SCF_NONE);
+	ck_assert_uint_eq(ipi->sub[1].expect.pfec, PFEC_P | PFEC_I);
+
+	ck_assert_int_eq(o[18].kind, OP_DELAY);
+	ck_assert_uint_eq(o[18].cycles, 1000);
+	ck_assert_int_eq(o[19].kind, OP_BARRIER);
+	ck_assert_int_eq(o[20].kind, OP_QUIESCE);
+	ck_assert_int_eq(o[20].cpu, 1);
+	ck_assert_int_eq(o[21].kind, OP_FREE);
+	ck_assert_uint_eq(o[21].pa, 0x3000);
+	ck_assert_uint_eq(o[21].line, 43);
+	scenario_free(&s);
+	ck_assert_ptr_null(s.ops);
+	scenario_free(&s); /* idempotent */
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	struct scenario s;
+	struct sc_error e;
+	ck_assert_msg(load("hvsim: 1\nname: d\nops:\n  - {op: pt_new, name: R}\n"
+	                   "  - {op: map, root: R, va: 0, pa: 0}\n"
+	                   "  - {op: access, va: 0}\n  - {op: cr3, root: R}\n",
+	                   &s, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(s.profile_name, "skylake");
+	ck_assert_str_eq(s.profile.name, "skylake");
+	ck_assert_uint_eq(s.ncpus, 1);
+	ck_assert_uint_eq(s.mem_frames, 1u << 20);
+	ck_assert(!s.has_seed);
+	ck_assert_ptr_null(s.negative);
+	ck_assert_str_eq(s.description, "");
+	ck_assert_str_eq(s.overrides, "");
+	ck_assert_uint_eq(s.ops[1].size_log2, 12);
+	ck_assert_uint_eq(s.ops[1].flags, PTE_P | PTE_RW);
+	ck_assert_uint_eq(s.ops[2].acc, ACC_READ);
+	ck_assert_uint_eq(s.ops[2].expect.has, 0);
+	ck_assert_uint_eq(s.ops[3].pcid, 0);
+	ck_assert(!s.ops[3].noflush);
+	scenario_free(&s);
+
+	/* An empty op list and empty optional sections are fine. */
+	ck_assert_msg(load("hvsim: 1\nname: e\nmachine:\nops: []\n", &s, &e) == 0,
+	              "%s", e.msg);
+	ck_assert_uint_eq(s.nops, 0);
+	scenario_free(&s);
+}
+END_TEST
+
+START_TEST(embedded_profiles)
+{
+	int n = 0;
+	for (const struct hvsim_embedded *p = hvsim_profiles; p->name; p++, n++) {
+		struct profile prof;
+		struct sc_error e;
+		ck_assert_msg(profile_load_named(p->name, &prof, &e) == 0, "%s", e.msg);
+		ck_assert_str_eq(prof.name, p->name);
+		ck_assert_ptr_null(profile_validate(&prof));
+		ck_assert_uint_gt(prof.clock_mhz, 0);
+		ck_assert_uint_gt(prof.l1d_4k_entries, 0);
+	}
+	ck_assert_int_ge(n, 2);
+}
+END_TEST
+
+START_TEST(unknown_profile_named)
+{
+	struct profile prof;
+	struct sc_error e;
+	ck_assert_int_eq(profile_load_named("k8", &prof, &e), -1);
+	ck_assert_msg(strncmp(e.msg, "profile k8: ", 12) == 0, "%s", e.msg);
+	ck_assert_ptr_nonnull(strstr(e.msg, "skylake"));
+}
+END_TEST
+
+/* Copies the skylake text with one edit: the first occurrence of from
+ * replaced by to. */
+static char *skylake_with(const char *from, const char *to)
+{
+	const char *t = NULL;
+	for (const struct hvsim_embedded *p = hvsim_profiles; p->name; p++)
+		if (strcmp(p->name, "skylake") == 0)
+			t = p->text;
+	ck_assert_ptr_nonnull(t);
+	const char *at = strstr(t, from);
+	ck_assert_ptr_nonnull(at);
+	size_t n = strlen(t) - strlen(from) + strlen(to) + 1;
+	char *r = malloc(n);
+	ck_assert_ptr_nonnull(r);
+	snprintf(r, n, "%.*s%s%s", (int)(at - t), t, to, at + strlen(from));
+	return r;
+}
+
+static void profile_fails(const char *from, const char *to, const char *want)
+{
+	struct profile prof;
+	struct sc_error e;
+	char *text = skylake_with(from, to);
+	int r = profile_load_text("skylake", text, strlen(text), &prof, &e);
+	free(text);
+	ck_assert_int_eq(r, -1);
+	ck_assert_msg(strncmp(e.msg, "profile skylake:", 16) == 0, "%s", e.msg);
+	ck_assert_msg(strstr(e.msg, want), "'%s' lacks '%s'", e.msg, want);
+}
+
+START_TEST(broken_profiles)
+{
+	profile_fails("  rdtscp:", "  xrdtscp:", "unknown profile field 'xrdtscp'");
+	profile_fails("  rdtscp:", "  rdtscp_old:", "rdtscp_old");
+	profile_fails("  l2_ways:         {value: 12,   source: \"[S22]\"}\n", "",
+	              "missing field 'l2_ways'");
+	profile_fails("  clflush:         {value: 100,  source: \"est\"}\n",
+	              "  clflush:         {value: 100,  source: \"est\"}\n"
+	              "  clflush:         {value: 100,  source: \"est\"}\n",
+	              "duplicate field 'clflush'");
+	profile_fails("  clflush:         {value: 100,  source: \"est\"}\n",
+	              "  clflush:         {value: 100}\n", "'source'");
+	profile_fails("  clflush:         {value: 100,  source: \"est\"}\n",
+	              "  clflush:         {value: 100, source: \"\"}\n",
+	              "costs.clflush.source: must not be empty");
+	profile_fails("geometry:\n", "geometry:\n  clflush: {value: 1, source: x}\n",
+	              "'clflush' is a costs field");
+	profile_fails("{value: 12,   source: \"[S22]\"}",
+	              "{value: 7,   source: \"[S22]\"}", "l2_entries/l2_ways");
+	profile_fails("name: skylake", "name: zen3", "own name");
+	profile_fails("hvsim_profile: 1", "hvsim_profile: 2", "version 2");
+}
+END_TEST
+
+START_TEST(overrides)
+{
+	struct scenario s;
+	struct sc_error e;
+	ck_assert_msg(load("hvsim: 1\nname: o\nmachine:\n  costs:\n"
+	                   "    l2_ways: 16\n    l2_entries: 2048\n    rdtsc: 0x10\n"
+	                   "ops: []\n", &s, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(s.overrides, "l2_entries=2048,l2_ways=16,rdtsc=16");
+	ck_assert_uint_eq(s.profile.l2_entries, 2048);
+	ck_assert_uint_eq(s.profile.l2_ways, 16);
+	ck_assert_uint_eq(s.profile.rdtsc, 16);
+	ck_assert_uint_eq(s.profile.invlpg, 300); /* untouched skylake figure */
+	scenario_free(&s);
+}
+END_TEST
+
+struct bad {
+	const char *text;
+	const char *pos;  /* expected "t.yaml:LINE:COL:" prefix */
+	const char *want; /* substring naming the field / the problem */
+};
+
+#define HDR "hvsim: 1\nname: t\n"
+#define OPS HDR "ops:\n"           /* ops[0] is on line 4, its '{' at col 5 */
+#define ROOT OPS "  - {op: pt_new, name: A}\n" /* ops[1] on line 5 */
+
+static const struct bad bads[] = {
+	/* YAML syntax */
+	{"a: b: c\n", "t.yaml:1:5:", "YAML syntax error"},
+	{HDR "ops: [\n", "t.yaml:4:1:", "YAML syntax error"},
+	{HDR "ops: []\nx: *nope\n", "t.yaml:4:4:", "undefined alias"},
+	{HDR "description: \xff\nops: []\n", "t.yaml:3:14:", "UTF-8"},
+	{HDR "ops: []\n---\nname: u\n", "t.yaml:5:1:", "one YAML document"},
+	{"", "t.yaml:1:1:", "empty document"},
+	{"# only a comment\n", "t.yaml:1:1:", "empty document"},
+	{"hello\n", "t.yaml:1:1:", "top level must be a mapping"},
+	{"- 1\n- 2\n", "t.yaml:1:1:", "top level must be a mapping"},
+	/* top level */
+	{"hvsim: 2\nname: t\nops: []\n", "t.yaml:1:8:", "hvsim: unsupported format version 2"},
+	{"hvsim: one\nname: t\nops: []\n", "t.yaml:1:8:", "hvsim: expected an unsigned integer"},
+	{"name: t\nops: []\n", "t.yaml:1:1:", "'hvsim'"},
+	{"hvsim: 1\nops: []\n", "t.yaml:1:1:", "'name'"},
+	{HDR, "t.yaml:1:1:", "'ops'"},
+	{HDR "opz: []\n", "t.yaml:3:1:", "unknown field 'opz' at top level"},
+	{HDR "name: u\nops: []\n", "t.yaml:3:1:", "duplicate field 'name'"},
+	{"hvsim: 1\nname: {a: 1}\nops: []\n", "t.yaml:2:7:", "name: expected a string"},
+	{"hvsim: 1\nname: \"\"\nops: []\n", "t.yaml:2:7:", "name: must not be empty"},
+	{HDR "ops: {}\n", "t.yaml:3:6:", "ops: expected a sequence"},
+	/* integers */
+	{HDR "seed: -1\nops: []\n", "t.yaml:3:7:", "seed: expected an unsigned integer, got '-1' (negative"},
+	{HDR "seed: 18446744073709551616\nops: []\n", "t.yaml:3:7:", "seed: expected an unsigned integer, got '18446744073709551616' (does not fit in 64 bits)"},
+	{HDR "seed: 0x1_0000_0000_0000_0000\nops: []\n", "t.yaml:3:7:", "does not fit in 64 bits"},
+	{HDR "seed: 1.5\nops: []\n", "t.yaml:3:7:", "seed: expected an unsigned integer, got '1.5' (floats"},
+	{HDR "seed: 12abc\nops: []\n", "t.yaml:3:7:", "trailing characters"},
+	{HDR "seed: 1__0\nops: []\n", "t.yaml:3:7:", "'_'"},
+	{HDR "seed: 0x\nops: []\n", "t.yaml:3:7:", "not a number"},
+	{HDR "seed:\nops: []\n", "t.yaml:3:6:", "seed: expected an unsigned integer, got an empty value"},
+	/* machine */
+	{HDR "machine:\n  cpuz: 2\nops: []\n", "t.yaml:4:3:",
+	 "unknown field 'cpuz' in machine (expected: profile, cpus, memory_frames, costs)"},
+	{HDR "machine: {cpus: 0}\nops: []\n", "t.yaml:3:17:", "machine.cpus: 0 is out of range 1..256"},
+	{HDR "machine: {cpus: 257}\nops: []\n", "t.yaml:3:17:", "machine.cpus: 257 is out of range 1..256"},
+	{HDR "machine: {memory_frames: 0}\nops: []\n", "t.yaml:3:26:", "machine.memory_frames"},
+	{HDR "machine:\n  profile: k8\nops: []\n", "t.yaml:4:12:", "machine.profile: unknown profile 'k8'"},
+	{HDR "machine:\n  costs: {frob: 1}\nops: []\n", "t.yaml:4:11:", "unknown profile field 'frob'"},
+	{HDR "machine:\n  costs: {invlpg: 1, invlpg: 2}\nops: []\n", "t.yaml:4:22:", "duplicate field 'invlpg'"},
+	{HDR "machine:\n  costs: {invlpg: 0x100000000}\nops: []\n", "t.yaml:4:19:", "machine.costs.invlpg"},
+	{HDR "machine:\n  costs: {l2_ways: 7}\nops: []\n", "t.yaml:4:10:", "machine.costs: the profile is invalid after the overrides: l2_entries/l2_ways"},
+	{HDR "machine: []\nops: []\n", "t.yaml:3:10:", "machine: expected a mapping"},
+	/* ops: kinds and fields */
+	{OPS "  - {op: frob}\n", "t.yaml:4:10:", "ops[0].op: unknown op 'frob'"},
+	{OPS "  - {va: 1}\n", "t.yaml:4:5:", "ops[0]: missing required field 'op'"},
+	{OPS "  - invlpg\n", "t.yaml:4:5:", "ops[0]: expected a mapping"},
+	{OPS "  - {op: invlpg, va: 0, vaa: 1}\n", "t.yaml:4:25:", "unknown field 'vaa' in ops[0]"},
+	{OPS "  - {op: invlpg, va: 0, va: 1}\n", "t.yaml:4:25:", "duplicate field 'va' in ops[0]"},
+	{OPS "  - {op: invlpg}\n", "t.yaml:4:5:", "ops[0]: missing required field 'va' for op invlpg"},
+	{OPS "  - {op: rdtsc, cpu: 1}\n", "t.yaml:4:22:", "ops[0].cpu: 1 is out of range 0..0"},
+	{OPS "  - {op: cr0, wp: yes}\n", "t.yaml:4:19:", "ops[0].wp: expected true or false, got 'yes'"},
+	{OPS "  - {op: cr4}\n", "t.yaml:4:5:", "ops[0]: cr4 needs pge or pcide"},
+	{OPS "  - {op: delay, cycles: 0}\n", "t.yaml:4:25:", "ops[0].cycles: 0 is out of range 1..0x10000000000"},
+	{OPS "  - {op: invpcid, type: 1, pcid: 0x100000000}\n", "t.yaml:4:34:", "ops[0].pcid: 0x100000000 is out of range 0..0xffffffff"},
+	{OPS "  - {op: access, va: 0, kind: fetch}\n", "t.yaml:4:31:", "ops[0].kind: expected one of read, write, exec, got 'fetch'"},
+	{OPS "  - {op: clflush, pa: 0x10000000000000}\n", "t.yaml:4:23:", "ops[0].pa: 0x10000000000000 is not below 2^52"},
+	/* roots and page-table ops */
+	{OPS "  - {op: free, pa: 0x3001}\n", "t.yaml:4:20:", "ops[0].pa: 0x3001 is not a frame address"},
+	{OPS "  - {op: free}\n", "t.yaml:4:5:", "ops[0]: missing required field 'pa' for op free"},
+	{OPS "  - {op: unmap, root: B, va: 0}\n", "t.yaml:4:23:", "ops[0].root: undefined root 'B'"},
+	{ROOT "  - {op: pt_new, name: A}\n", "t.yaml:5:24:", "ops[1].name: root 'A' is already defined"},
+	{ROOT "  - {op: map, root: A, va: 0x1001, pa: 0}\n", "t.yaml:5:28:", "ops[1].va: 0x1001 is not aligned to the 4k page size"},
+	{ROOT "  - {op: map, root: A, va: 0x800000000000, pa: 0}\n", "t.yaml:5:28:", "ops[1].va: 0x800000000000 is not canonical"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0x10000000000000}\n", "t.yaml:5:35:", "ops[1].pa: 0x10000000000000 is not below 2^52"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0x1000, size: 2m}\n", "t.yaml:5:35:", "ops[1].pa: 0x1000 is not aligned to the 2m page size"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0, size: 8k}\n", "t.yaml:5:44:", "ops[1].size: expected one of 4k, 2m, 1g, got '8k'"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: [P, XX]}\n", "t.yaml:5:49:", "ops[1].flags[1]: unknown flag 'XX'"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: [P, PS]}\n", "t.yaml:5:49:", "ops[1].flags[1]: PS is not allowed"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: [P, P]}\n", "t.yaml:5:49:", "ops[1].flags[1]: flag listed twice"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: 0x83}\n", "t.yaml:5:45:", "ops[1].flags: 0x83 has bits other than"},
+	{ROOT "  - {op: write_pte, root: A, va: 0, level: 5, value: 0}\n", "t.yaml:5:44:", "ops[1].level: 5 is out of range 1..4"},
+	{ROOT "  - {op: unlink, root: A, va: 0, level: 1}\n", "t.yaml:5:41:", "ops[1].level: 1 is out of range 2..4"},
+	{ROOT "  - {op: cr3, root: A, value: 0}\n", "t.yaml:5:24:", "ops[1]: cr3 takes either root or value, not both"},
+	{ROOT "  - {op: cr3, value: 0, pcid: 1}\n", "t.yaml:5:25:", "ops[1].pcid: only allowed with root"},
+	{ROOT "  - {op: cr3, root: A, pcid: 4096}\n", "t.yaml:5:30:", "ops[1].pcid: 4096 is out of range 0..4095"},
+	/* ipi */
+	{HDR "machine: {cpus: 2}\nops:\n  - {op: ipi, to: [0], run: []}\n", "t.yaml:5:20:", "ops[0].to[0]: CPU 0 is the sender"},
+	{HDR "machine: {cpus: 2}\nops:\n  - {op: ipi, to: [2], run: []}\n", "t.yaml:5:20:", "ops[0].to[0]: 2 is out of range 0..1"},
+	{HDR "machine: {cpus: 2}\nops:\n  - {op: ipi, to: [], run: []}\n", "t.yaml:5:19:", "ops[0].to: must name at least one target CPU"},
+	{HDR "machine: {cpus: 3}\nops:\n  - {op: ipi, to: [1, 1], run: []}\n", "t.yaml:5:23:", "ops[0].to[1]: CPU 1 listed twice"},
+	{HDR "machine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
+	 "      - {op: ipi, to: [0], run: []}\n", "t.yaml:8:14:", "ops[0].run[0].op: 'ipi' is not allowed inside an ipi run"},
+	{HDR "machine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
+	 "      - {op: quiesce}\n", "t.yaml:8:14:", "ops[0].run[0].op: 'quiesce' is not allowed"},
+	{HDR "machine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
+	 "      - {op: invlpg, va: 0, cpu: 1}\n", "t.yaml:8:29:", "ops[0].run[0].cpu: not allowed inside an ipi run"},
+	{HDR "machine: {cpus: 2}\nops:\n  - {op: ipi, to: [1]}\n", "t.yaml:5:5:", "ops[0]: missing required field 'run' for op ipi"},
+	/* expect */
+	{OPS "  - {op: access, va: 0, expect: {fault: df}}\n", "t.yaml:4:41:", "ops[0].expect.fault: expected one of none, pf, gp, ud, got 'df'"},
+	{OPS "  - {op: access, va: 0, expect: {faults: pf}}\n", "t.yaml:4:34:", "unknown field 'faults' in ops[0].expect"},
+	{OPS "  - {op: access, va: 0, expect: {pfec: [P, X]}}\n", "t.yaml:4:44:", "ops[0].expect.pfec[1]: expected one of P, W, U, RSVD, I, got 'X'"},
+	{OPS "  - {op: access, va: 0, expect: {pfec: 0x20}}\n", "t.yaml:4:40:", "ops[0].expect.pfec: 32 is out of range 0..31"},
+	{OPS "  - {op: access, va: 0, expect: {path: l3}}\n", "t.yaml:4:40:", "ops[0].expect.path"},
+	{OPS "  - {op: access, va: 0, expect: [pf]}\n", "t.yaml:4:33:", "ops[0].expect: expected a mapping"},
+	/* aliases cannot make the walk recurse */
+	{HDR "ops: &a [*a]\n", "t.yaml:3:6:", "ops[0]: expected a mapping"},
+	{HDR "ops:\n  - &o {op: ipi, to: [1], run: [*o]}\nmachine: {cpus: 2}\n", "t.yaml:4:13:", "ops[0].run[0].op: 'ipi' is not allowed"},
+};
+
+START_TEST(malformed)
+{
+	const struct bad *b = &bads[_i];
+	struct scenario s;
+	struct sc_error e;
+	memset(&s, 0x5a, sizeof(s));
+	ck_assert_msg(load(b->text, &s, &e) == -1, "case %d loaded", _i);
+	ck_assert_msg(strncmp(e.msg, b->pos, strlen(b->pos)) == 0,
+	              "case %d: '%s' does not start with '%s'", _i, e.msg, b->pos);
+	ck_assert_msg(strstr(e.msg, b->want), "case %d: '%s' lacks '%s'", _i,
+	              e.msg, b->want);
+	ck_assert_msg(!strchr(e.msg, '\n'), "case %d: multi-line message", _i);
+	/* On error the scenario is left freed (zeroed). */
+	ck_assert_ptr_null(s.ops);
+	ck_assert_ptr_null(s.name);
+	ck_assert_ptr_null(s.path);
+}
+END_TEST
+
+START_TEST(single_line_messages)
+{
+	struct scenario s;
+	struct sc_error e;
+	/* A key with a newline and a control character in it. */
+	const char *t = HDR "\"a\\nb\\x01c\": 1\nops: []\n";
+	ck_assert_int_eq(scenario_load_string("t.yaml", t, strlen(t), &s, &e), -1);
+	ck_assert_msg(!strchr(e.msg, '\n') && !strchr(e.msg, '\x01'), "%s", e.msg);
+	ck_assert_ptr_nonnull(strstr(e.msg, "t.yaml:3:1: unknown field 'a?b?c'"));
+	/* A name with a newline, and a very long value. */
+	char big[2048];
+	snprintf(big, sizeof(big), HDR "seed: %01500d\nops: []\n", 7);
+	memset(big + strlen(HDR "seed: "), '9', 1400); /* overflows */
+	ck_assert_int_eq(scenario_load_string("x\ny", big, strlen(big), &s, &e), -1);
+	ck_assert_msg(!strchr(e.msg, '\n'), "%s", e.msg);
+	ck_assert_msg(strncmp(e.msg, "x?y:3:7: seed:", 14) == 0, "%s", e.msg);
+	ck_assert_uint_lt(strlen(e.msg), sizeof(e.msg));
+	/* Embedded NUL in a string value. */
+	t = HDR "description: \"a\\0b\"\nops: []\n";
+	ck_assert_int_eq(load(t, &s, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "t.yaml:3:14: description: must not contain a NUL"));
+	/* NULL text with zero length is an empty document. */
+	ck_assert_int_eq(scenario_load_string(NULL, NULL, 0, &s, &e), -1);
+	ck_assert_str_eq(e.msg, "<string>:1:1: empty document (expected a mapping)");
+}
+END_TEST
+
+/* More ops than SC_MAX_OPS, cheaply through aliases: rejected before any
+ * allocation for them. */
+START_TEST(op_budget)
+{
+	size_t n = SC_MAX_OPS + 1, cap = n * 4 + 256;
+	char *t = malloc(cap);
+	struct scenario s;
+	struct sc_error e;
+	ck_assert_ptr_nonnull(t);
+	size_t o = (size_t)snprintf(t, cap, HDR "ops: [&o {op: rdtsc}");
+	for (size_t i = 1; i < n; i++) {
+		memcpy(t + o, ",*o", 3);
+		o += 3;
+	}
+	memcpy(t + o, "]\n", 3);
+	ck_assert_int_eq(load(t, &s, &e), -1);
+	ck_assert_msg(strstr(e.msg, "t.yaml:3:6: ops: too many ops"), "%s", e.msg);
+
+	/* The same through an ipi run: the run ops count too. */
+	o = (size_t)snprintf(t, cap, HDR "machine: {cpus: 2}\nops:\n"
+	                     "  - {op: ipi, to: [1], run: [&o {op: rdtsc}");
+	for (size_t i = 1; i < SC_MAX_OPS; i++) {
+		memcpy(t + o, ",*o", 3);
+		o += 3;
+	}
+	memcpy(t + o, "]}\n", 4);
+	ck_assert_int_eq(load(t, &s, &e), -1);
+	ck_assert_msg(strstr(e.msg, "t.yaml:5:29: ops[0].run: too many ops"), "%s", e.msg);
+	free(t);
+}
+END_TEST
+
+START_TEST(deep_nesting)
+{
+	size_t depth = 20000;
+	char *t = malloc(2 * depth + 64);
+	struct scenario s;
+	struct sc_error e;
+	ck_assert_ptr_nonnull(t);
+	size_t o = (size_t)sprintf(t, HDR "ops: ");
+	memset(t + o, '[', depth);
+	memset(t + o + depth, ']', depth);
+	t[o + 2 * depth] = 0;
+	ck_assert_int_eq(load(t, &s, &e), -1);
+	ck_assert_msg(strstr(e.msg, "ops[0]: expected a mapping"), "%s", e.msg);
+	free(t);
+}
+END_TEST
+
+START_TEST(from_file)
+{
+	char path[512];
+	struct scenario s;
+	struct sc_error e;
+	snprintf(path, sizeof(path), "%s/s.yaml", testutil_tmpdir());
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("hvsim: 1\nname: file\nops:\n  - {op: rdtsc}\n  - {op: invlpg, va: x}\n", f);
+	fclose(f);
+	ck_assert_int_eq(scenario_load(path, &s, &e), -1);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:5:22: ops[1].va: expected an unsigned integer", path);
+	ck_assert_msg(strncmp(e.msg, want, strlen(want)) == 0, "%s", e.msg);
+
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("hvsim: 1\nname: file\nops:\n  - {op: rdtsc}\n", f);
+	fclose(f);
+	ck_assert_msg(scenario_load(path, &s, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(s.path, path);
+	ck_assert_uint_eq(s.nops, 1);
+	scenario_free(&s);
+
+	snprintf(path, sizeof(path), "%s/missing.yaml", testutil_tmpdir());
+	ck_assert_int_eq(scenario_load(path, &s, &e), -1);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+	ck_assert_str_eq(e.msg, want);
+
+	ck_assert_int_eq(scenario_load(testutil_tmpdir(), &s, &e), -1);
+	ck_assert_msg(strstr(e.msg, ": cannot "), "%s", e.msg);
+}
+END_TEST
+
+START_TEST(kind_names)
+{
+	ck_assert_str_eq(op_kind_name(OP_PT_NEW), "pt_new");
+	ck_assert_str_eq(op_kind_name(OP_WRITE_PTE), "write_pte");
+	ck_assert_str_eq(op_kind_name(OP_QUIESCE), "quiesce");
+	ck_assert_str_eq(op_kind_name((enum op_kind)0), "unknown");
+	ck_assert_str_eq(op_kind_name(OP__COUNT), "unknown");
+	for (int k = OP_PT_NEW; k < OP__COUNT; k++)
+		ck_assert_msg(strcmp(op_kind_name((enum op_kind)k), "unknown") != 0,
+		              "kind %d has no name", k);
+}
+END_TEST
+
+START_TEST(integers)
+{
+	uint64_t v;
+	ck_assert_ptr_null(y_parse_u64("0", 1, &v));
+	ck_assert_uint_eq(v, 0);
+	ck_assert_ptr_null(y_parse_u64("18446744073709551615", 20, &v));
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_ptr_null(y_parse_u64("0xFFFF_ffff_FFFF_ffff", 21, &v));
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_ptr_null(y_parse_u64("1_000_000", 9, &v));
+	ck_assert_uint_eq(v, 1000000);
+	ck_assert_ptr_null(y_parse_u64("010", 3, &v));
+	ck_assert_uint_eq(v, 10);
+	const char *bad[] = {"", "-0", "+1", "_1", "1_", "0x_1", "1e3", "0x",
+	                     "0x1g", " 1", "1 ", "0b1", "0o7", ".5", "inf", NULL};
+	for (int i = 0; bad[i]; i++)
+		ck_assert_msg(y_parse_u64(bad[i], strlen(bad[i]), &v) != NULL, "%s", bad[i]);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("scenario_load");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, full_scenario);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, embedded_profiles);
+	tcase_add_test(tc, unknown_profile_named);
+	tcase_add_test(tc, broken_profiles);
+	tcase_add_test(tc, overrides);
+	tcase_add_loop_test(tc, malformed, 0, (int)(sizeof(bads) / sizeof(bads[0])));
+	tcase_add_test(tc, single_line_messages);
+	tcase_add_test(tc, op_budget);
+	tcase_add_test(tc, deep_nesting);
+	tcase_add_test(tc, from_file);
+	tcase_add_test(tc, kind_names);
+	tcase_add_test(tc, integers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return testutil_run(suite());
+}
