@@ -5,8 +5,10 @@
  * sink). Skylake profile, one CPU, no sinks attached (pure model), and the
  * L1-hit path once more with the in-process checker attached.
  *
- *   bench_tlb [N [REPS]]   N accesses per measurement (default 20000000),
- *                          best of REPS runs (default 3)
+ *   bench_tlb [N [REPS [ONLY]]]   N accesses per measurement (default
+ *                          20000000), best of REPS runs (default 3); ONLY
+ *                          one of l1, stlb, walk, checker runs just that
+ *                          measurement (for profiling)
  *
  * The page tables are built with A and D already set, so no access writes
  * a paging-structure entry and the envelope stays clean (the staleness
@@ -208,12 +210,18 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		n = strtoull(argv[1], NULL, 0);
+	const char *only = NULL;
 	if (argc > 2)
 		reps = (unsigned)strtoul(argv[2], NULL, 0);
-	if (n == 0 || reps == 0 || argc > 3) {
-		fprintf(stderr, "usage: bench_tlb [N [REPS]]\n");
+	if (argc > 3)
+		only = argv[3];
+	if (n == 0 || reps == 0 || argc > 4 ||
+	    (only && strcmp(only, "l1") && strcmp(only, "stlb") && strcmp(only, "walk") &&
+	     strcmp(only, "checker"))) {
+		fprintf(stderr, "usage: bench_tlb [N [REPS [l1|stlb|walk|checker]]]\n");
 		return 2;
 	}
+#define WANT(x) (!only || strcmp(only, (x)) == 0)
 
 	struct profile prof;
 	struct sc_error err;
@@ -247,25 +255,39 @@ int main(int argc, char **argv)
 	printf("bench_tlb: skylake, 1 CPU, %" PRIu64 " accesses per run, best of %u\n", n,
 	       reps);
 
-	stream_cyclic(s, VA_L1, L1_PAGES, 0x1234567ull);
-	dt = best_model(m, s, n, reps, &t);
-	db = best_baseline(s, n, reps);
-	report("tlb-hit L1 (32 pages)", n, dt, db);
-	pct_line(&t, n);
+	if (WANT("l1")) {
+		stream_cyclic(s, VA_L1, L1_PAGES, 0x1234567ull);
+		dt = best_model(m, s, n, reps, &t);
+		db = best_baseline(s, n, reps);
+		report("tlb-hit L1 (32 pages)", n, dt, db);
+		pct_line(&t, n);
+	}
 
-	stream_cyclic(s, VA_STLB, STLB_PAGES, 0x2345678ull);
-	dt = best_model(m, s, n, reps, &t);
-	db = best_baseline(s, n, reps);
-	report("tlb-hit STLB (1000 pages)", n, dt, db);
-	pct_line(&t, n);
+	if (WANT("stlb")) {
+		stream_cyclic(s, VA_STLB, STLB_PAGES, 0x2345678ull);
+		dt = best_model(m, s, n, reps, &t);
+		db = best_baseline(s, n, reps);
+		report("tlb-hit STLB (1000 pages)", n, dt, db);
+		pct_line(&t, n);
+	}
 
-	/* Walks are slower: a tenth of the accesses keeps the runs similar. */
-	uint64_t nw = n / 10 ? n / 10 : 1;
-	stream_random(s, VA_WALK, WALK_PAGES, 0x3456789ull);
-	dt = best_model(m, s, nw, reps, &t);
-	db = best_baseline(s, nw, reps);
-	report("walk+fill (262144 pages, random)", nw, dt, db);
-	pct_line(&t, nw);
+	if (WANT("walk")) {
+		/* Walks are slower: a tenth of the accesses keeps the runs
+		 * similar in length. */
+		uint64_t nw = n / 10 ? n / 10 : 1;
+		stream_random(s, VA_WALK, WALK_PAGES, 0x3456789ull);
+		dt = best_model(m, s, nw, reps, &t);
+		db = best_baseline(s, nw, reps);
+		report("walk+fill (262144 pages, random)", nw, dt, db);
+		pct_line(&t, nw);
+	}
+
+	if (!WANT("checker")) {
+		machine_fini(m);
+		free(m);
+		free(s);
+		return 0;
+	}
 
 	/* The L1-hit path again, every access now an EV_ACCESS through the
 	 * bus (digest) into the in-process checker. */

@@ -7,25 +7,32 @@
 --   EV_ENV_ADD (11), sub ENVK_PSC (2): a = record id, b = pcid or
 --     0xffffffff (global), f = the table frame the cached entry points to.
 --   EV_ENV_DROP (12): a = record id.
--- A PSC record is live at a free at seq S if it was added before S and not
--- dropped between its add and S. This is computed from the add and drop
--- events, not from EV_TABLE.d (the simulator's own count), so the query is
--- an independent implementation of the property.
-WITH frees AS (
+-- A PSC record (one EV_ENV_ADD) is live at a free at seq S if it was
+-- added before S and no drop of its id came between its add and S. This
+-- is computed from the add and drop events, not from EV_TABLE.d (the
+-- simulator's own count), so the query is an independent implementation
+-- of the property. Each add's first later drop comes from one window pass
+-- over the adds and drops of its id, so the query stays O(n log n).
+WITH life AS (
+	SELECT seq, type, cpu, a AS record, b AS pcid, f AS frame,
+		min(CASE WHEN type = 12 THEN seq END) OVER (
+			PARTITION BY a ORDER BY seq DESC
+			ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+			AS dropped
+	FROM events
+	WHERE type = 12 OR (type = 11 AND sub = 2)
+), adds AS (
+	SELECT seq, cpu, record, pcid, frame, dropped
+	FROM life WHERE type = 11
+), frees AS (
 	SELECT seq, cycle, cpu, a AS frame, c AS links
 	FROM events WHERE type = 14 AND sub = 1
-), adds AS (
-	SELECT seq, cpu, a AS record, b AS pcid, f AS frame
-	FROM events WHERE type = 11 AND sub = 2
-), drops AS (
-	SELECT seq, a AS record FROM events WHERE type = 12
 ), refs AS (
 	SELECT fr.seq AS free_seq, ad.seq AS add_seq, ad.record, ad.cpu,
 		ad.pcid
-	FROM frees fr JOIN adds ad ON ad.frame = fr.frame AND ad.seq < fr.seq
-	WHERE NOT EXISTS (SELECT 1 FROM drops dr
-		WHERE dr.record = ad.record AND dr.seq > ad.seq
-			AND dr.seq < fr.seq)
+	FROM frees fr JOIN adds ad ON ad.frame = fr.frame
+		AND ad.seq < fr.seq
+		AND (ad.dropped IS NULL OR ad.dropped > fr.seq)
 	ORDER BY fr.seq, ad.seq
 ), held AS (
 	SELECT free_seq, count(*) AS n,

@@ -192,6 +192,8 @@ static int do_unlink(struct op_ctx *x, const struct op *op, unsigned cpu)
 		return input_error(x, op, "the level-%u entry for va 0x%" PRIx64
 		                   " does not reference a table", op->level, op->va);
 	store(x, cpu, epa, 0);
+	if (op->has_save)
+		x->root_pfn[op->save] = pte_addr(e, op->level) >> PAGE_SHIFT;
 	if (op->free_tables)
 		free_subtree(x, cpu, pte_addr(e, op->level), op->level - 1);
 	return 0;
@@ -266,6 +268,17 @@ static int do_pt_new(struct op_ctx *x, const struct op *op, unsigned cpu)
 
 static int do_free(struct op_ctx *x, const struct op *op, unsigned cpu)
 {
+	if (op->has_root) {
+		int rc = need_root(x, op);
+		if (rc)
+			return rc;
+		uint64_t pfn = x->root_pfn[op->root];
+		if (!machine_free_frame(x->m, (int)cpu, pfn))
+			return input_error(x, op, "table '%s' (frame 0x%" PRIx64
+			                   ") is not allocated (double free?)",
+			                   x->sc->roots[op->root], pfn << PAGE_SHIFT);
+		return 0;
+	}
 	if (!machine_free_frame(x->m, (int)cpu, op->pa >> PAGE_SHIFT))
 		return input_error(x, op, "frame 0x%" PRIx64 " is not allocated (double free?)",
 		                   op->pa);

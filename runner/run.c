@@ -383,6 +383,11 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 	struct sink fs = {.name = "flushes", .mask = 1ull << EV_FLUSH, .ctx = &fc,
 	                  .event = flush_counter};
 	bus_attach(&m.bus, &fs);
+	for (unsigned i = 0; i < o->nextra; i++)
+		if (bus_attach(&m.bus, &o->extra[i]) != 0) {
+			snprintf(err, errlen, "%s: too many sinks", sc->path);
+			goto out;
+		}
 	if (o->db_path) {
 		char cfg[512];
 		config_text(sc, cfg, sizeof(cfg));

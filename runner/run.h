@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "scenario/scenario.h"
+#include "sim/bus.h"
 
 struct run_opts {
 	uint64_t seed;      /* used when has_seed, else the scenario's, else 1 */
@@ -17,6 +18,8 @@ struct run_opts {
 	const char *db_path; /* NULL: no SQLite recording */
 	FILE *out;          /* violations and messages; NULL: silent */
 	bool stop_at_first; /* stop the run at the first violation */
+	const struct sink *extra; /* more sinks to attach (tests, tools) */
+	unsigned nextra;
 };
 
 struct run_summary {

@@ -126,25 +126,36 @@ static int find_root(const struct scenario *s, const char *name)
 	return -1;
 }
 
-static int f_root(struct loader *L, const struct opctx *o, struct op *op)
+/* A reference to a table name (defined by pt_new or unlink's save) in
+ * field `key`; sets op->root. Returns 1 if absent and optional. */
+static int f_table_ref(struct loader *L, const struct opctx *o, const char *key, int req,
+                       struct op *op)
 {
 	const yaml_node_t *n;
 	char p[128], q[64];
 	char *name = NULL;
-	if (field(L, o, "root", REQ, &n) < 0)
+	int r = field(L, o, key, req, &n);
+	if (r < 0)
 		return -1;
-	y_path(p, sizeof(p), o->where, "root");
+	if (r == 0)
+		return 1;
+	y_path(p, sizeof(p), o->where, key);
 	if (y_str(&L->y, n, p, false, &name))
 		return -1;
 	int i = find_root(L->s, name);
 	y_quote(q, sizeof(q), name, strlen(name));
 	free(name);
 	if (i < 0)
-		return y_err(&L->y, n, "%s: undefined root '%s' (define it with an "
-		             "earlier pt_new)", p, q);
+		return y_err(&L->y, n, "%s: undefined table '%s' (define it with an "
+		             "earlier pt_new, or unlink's save)", p, q);
 	op->root = (uint32_t)i;
 	op->has_root = true;
 	return 0;
+}
+
+static int f_root(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return f_table_ref(L, o, "root", REQ, op) < 0 ? -1 : 0;
 }
 
 static int want_canonical(struct loader *L, const struct opctx *o, uint64_t va)
@@ -181,14 +192,20 @@ static int grow_roots(struct loader *L)
 	return 0;
 }
 
-static int parse_pt_new(struct loader *L, const struct opctx *o, struct op *op)
+/* Defines a new table name from field `key`; returns its index in *idx,
+ * or 1 if the field is absent and optional. */
+static int define_name(struct loader *L, const struct opctx *o, const char *key, int req,
+                       uint32_t *idx)
 {
 	const yaml_node_t *n;
 	char p[128], q[64];
 	char *name = NULL;
-	if (field(L, o, "name", REQ, &n) < 0)
+	int r = field(L, o, key, req, &n);
+	if (r < 0)
 		return -1;
-	y_path(p, sizeof(p), o->where, "name");
+	if (r == 0)
+		return 1;
+	y_path(p, sizeof(p), o->where, key);
 	if (y_str(&L->y, n, p, false, &name))
 		return -1;
 	y_quote(q, sizeof(q), name, strlen(name));
@@ -202,9 +219,16 @@ static int parse_pt_new(struct loader *L, const struct opctx *o, struct op *op)
 			             SC_MAX_ROOTS);
 		return -1;
 	}
-	op->root = L->s->nroots;
-	op->has_root = true;
+	*idx = L->s->nroots;
 	L->s->roots[L->s->nroots++] = name;
+	return 0;
+}
+
+static int parse_pt_new(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (define_name(L, o, "name", REQ, &op->root) < 0)
+		return -1;
+	op->has_root = true;
 	return 0;
 }
 
@@ -265,10 +289,14 @@ static int map_flags(struct loader *L, const struct opctx *o, struct op *op)
 	y_path(p, sizeof(p), o->where, "flags");
 	if (n->type == YAML_SEQUENCE_NODE)
 		return flag_list(L, n, p, &op->flags);
-	if (n->type != YAML_SCALAR_NODE || y_parse_u64((const char *)n->data.scalar.value,
-	                                               n->data.scalar.length, &op->flags))
+	size_t len;
+	const char *s = y_scalar(n, &len);
+	if (!s || y_is_null(n) || y_parse_u64(s, len, &op->flags)) {
+		char q[64];
+		y_quote_node(q, sizeof(q), n);
 		return y_err(&L->y, n, "%s: expected a sequence of flag names or an "
-		             "integer, got %s", p, y_type_name(n));
+		             "integer, got '%s'", p, q);
+	}
 	if (op->flags & ~map_flag_mask())
 		return y_err(&L->y, n, "%s: 0x%" PRIx64 " has bits other than P RW US "
 		             "PWT PCD A D G PAT(bit 12) NX (PS is set by the map op)",
@@ -329,13 +357,30 @@ static int parse_write_pte(struct loader *L, const struct opctx *o, struct op *o
 
 static int parse_unlink(struct loader *L, const struct opctx *o, struct op *op)
 {
-	if (root_va(L, o, op) || f_u32(L, o, "level", REQ, 2, 4, &op->level))
+	if (root_va(L, o, op) || f_u32(L, o, "level", REQ, 2, 4, &op->level) ||
+	    f_bool(L, o, "free", &op->free_tables))
 		return -1;
-	return f_bool(L, o, "free", &op->free_tables);
+	int r = define_name(L, o, "save", OPT, &op->save);
+	if (r < 0)
+		return -1;
+	op->has_save = r == 0;
+	if (op->has_save && op->free_tables)
+		return y_err(&L->y, o->map, "%s: unlink cannot both save and free the "
+		             "table", o->where);
+	return 0;
 }
 
 static int parse_free(struct loader *L, const struct opctx *o, struct op *op)
 {
+	int r = f_table_ref(L, o, "table", OPT, op);
+	if (r < 0)
+		return -1;
+	bool has_pa = y_get(&o->f, "pa") != NULL;
+	if ((r == 0) == has_pa)
+		return y_err(&L->y, o->map, "%s: free needs exactly one of 'table' "
+		             "and 'pa'", o->where);
+	if (r == 0)
+		return 0;
 	if (f_pa(L, o, &op->pa))
 		return -1;
 	if (op->pa & (PAGE_SIZE - 1))
@@ -520,7 +565,8 @@ static const char *const k_pt_new[] = {"name", NULL};
 static const char *const k_map[] = {"root", "va", "pa", "size", "flags", NULL};
 static const char *const k_unmap[] = {"root", "va", NULL};
 static const char *const k_write_pte[] = {"root", "va", "level", "value", NULL};
-static const char *const k_unlink[] = {"root", "va", "level", "free", NULL};
+static const char *const k_unlink[] = {"root", "va", "level", "free", "save", NULL};
+static const char *const k_free[] = {"table", "pa", NULL};
 static const char *const k_cr0[] = {"wp", NULL};
 static const char *const k_cr3[] = {"root", "pcid", "noflush", "value", NULL};
 static const char *const k_cr4[] = {"pge", "pcide", NULL};
@@ -550,7 +596,7 @@ static const struct op_spec op_specs[] = {
 	{"delay", OP_DELAY, true, k_delay, parse_delay},
 	{"barrier", OP_BARRIER, false, k_none, parse_none},
 	{"quiesce", OP_QUIESCE, false, k_none, parse_none},
-	{"free", OP_FREE, false, k_pa, parse_free},
+	{"free", OP_FREE, false, k_free, parse_free},
 };
 #define NSPECS (sizeof(op_specs) / sizeof(op_specs[0]))
 

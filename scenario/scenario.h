@@ -27,9 +27,10 @@ enum op_kind {
 	OP_UNMAP,       /* root va: clear the leaf entry that maps va */
 	OP_WRITE_PTE,   /* root va level value: raw store to the entry at level
 	                   for va; the path above it must exist */
-	OP_UNLINK,      /* root va level [free]: clear the non-leaf entry at
-	                   level (4..2) for va; free: also free the subtree's
-	                   table frames */
+	OP_UNLINK,      /* root va level [free] [save]: clear the non-leaf
+	                   entry at level (4..2) for va; free: also free the
+	                   subtree's table frames at once; save: name the
+	                   unlinked table for a later free */
 	OP_CR0,         /* wp */
 	OP_CR3,         /* root pcid noflush | value */
 	OP_CR4,         /* pge pcide (each optional: unchanged if absent) */
@@ -44,7 +45,8 @@ enum op_kind {
 	OP_BARRIER,     /* all CPUs meet; no check */
 	OP_QUIESCE,     /* all CPUs meet; then every property that must hold at
 	                   a quiescent point is checked (envelope staleness) */
-	OP_FREE,        /* pa: free the frame (a page table or data frame) */
+	OP_FREE,        /* table | pa: free a frame (a page table named by
+	                   pt_new or unlink's save, or any frame by address) */
 	OP__COUNT
 };
 
@@ -85,6 +87,8 @@ struct op {
 	uint32_t acc;       /* OP_ACCESS: ACC_* bits */
 	int8_t pge, pcide, wp; /* OP_CR4/OP_CR0: -1 unchanged, 0, 1 */
 	bool free_tables;   /* OP_UNLINK */
+	uint32_t save;      /* OP_UNLINK: name index for the unlinked table */
+	bool has_save;
 	uint64_t cycles;    /* OP_DELAY */
 	uint64_t to[SC_MAX_CPUS / 64]; /* OP_IPI target bitmap */
 	struct op *sub;     /* OP_IPI: ops run by each target */

@@ -399,6 +399,7 @@ static const struct bad bads[] = {
 	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: [P, PS]}\n", "t.yaml:5:49:", "ops[1].flags[1]: PS is not allowed"},
 	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: [P, P]}\n", "t.yaml:5:49:", "ops[1].flags[1]: flag listed twice"},
 	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: 0x83}\n", "t.yaml:5:45:", "ops[1].flags: 0x83 has bits other than"},
+	{ROOT "  - {op: map, root: A, va: 0, pa: 0, flags: RW}\n", "t.yaml:5:45:", "ops[1].flags: expected a sequence of flag names or an integer, got 'RW'"},
 	{ROOT "  - {op: write_pte, root: A, va: 0, level: 5, value: 0}\n", "t.yaml:5:44:", "ops[1].level: 5 is out of range 1..4"},
 	{ROOT "  - {op: unlink, root: A, va: 0, level: 1}\n", "t.yaml:5:41:", "ops[1].level: 1 is out of range 2..4"},
 	{ROOT "  - {op: cr3, root: A, value: 0}\n", "t.yaml:5:24:", "ops[1]: cr3 takes either root or value, not both"},
