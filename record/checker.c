@@ -15,21 +15,27 @@
 #define CHK_CR4_PGE (1ull << 7)
 #define CHK_CR4_PCIDE (1ull << 17)
 
+#define NONE UINT32_MAX
+
 /* A live ENVK_PSC envelope record (EV_ENV_ADD: a = id, b = pcid, f = the
- * table frame its cached entry points to). */
+ * table frame its cached entry points to), in a slab; prev/next link the
+ * records of one frame. */
 struct psc_rec {
 	uint64_t id;
 	uint64_t frame;
 	uint64_t add_seq;
 	uint64_t pcid;
 	int32_t cpu;
-	bool used;
+	uint32_t prev, next; /* same frame; next is the free list when free */
 };
 
-/* Open addressing with linear probing keyed by record id, so nothing
- * depends on pointer values; reports sort what they collect by add seq. */
-struct rec_set {
-	struct psc_rec *slot;
+/* Open addressing with linear probing from a u64 key to a slab index.
+ * Integer keys only, so nothing depends on pointer values; a key may occur
+ * more than once (a multimap). */
+struct u64map {
+	uint64_t *key;
+	uint32_t *val;
+	uint8_t *used;
 	size_t cap; /* 0 or a power of two */
 	size_t n;
 };
@@ -40,7 +46,11 @@ struct checker {
 	struct violation *v;
 	size_t nv, capv;
 	uint64_t total;
-	struct rec_set live;
+	/* Live PSC records: slab, by record id (for drops), by frame (for
+	 * frees: the head of the frame's list). */
+	struct psc_rec *rec;
+	uint32_t nrec, caprec, free_rec;
+	struct u64map by_id, by_frame;
 	struct psc_rec *scratch; /* records referencing a freed frame */
 	size_t scratch_cap;
 };
@@ -62,100 +72,184 @@ static int64_t s64(uint64_t v)
 	return r;
 }
 
-/* --- record set ---------------------------------------------------- */
+/* --- u64 -> slab index multimap ------------------------------------- */
 
-static size_t rec_hash(uint64_t id, size_t cap)
+static size_t map_home(uint64_t key, size_t cap)
 {
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdull;
-	id ^= id >> 33;
-	return (size_t)id & (cap - 1);
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
 }
 
-static struct psc_rec *set_find(const struct rec_set *s, uint64_t id)
+/* The slot holding key (with val, unless val is NONE), or SIZE_MAX. */
+static size_t map_find(const struct u64map *m, uint64_t key, uint32_t val)
 {
-	if (!s->cap)
-		return NULL;
-	for (size_t i = rec_hash(id, s->cap);; i = (i + 1) & (s->cap - 1)) {
-		if (!s->slot[i].used)
-			return NULL;
-		if (s->slot[i].id == id)
-			return &s->slot[i];
+	if (!m->cap)
+		return SIZE_MAX;
+	for (size_t i = map_home(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->used[i])
+			return SIZE_MAX;
+		if (m->key[i] == key && (val == NONE || m->val[i] == val))
+			return i;
 	}
 }
 
-static void set_insert_new(struct rec_set *s, const struct psc_rec *r)
+static void map_put_new(struct u64map *m, uint64_t key, uint32_t val)
 {
-	size_t i = rec_hash(r->id, s->cap);
+	size_t i = map_home(key, m->cap);
 
-	while (s->slot[i].used)
-		i = (i + 1) & (s->cap - 1);
-	s->slot[i] = *r;
-	s->slot[i].used = true;
-	s->n++;
+	while (m->used[i])
+		i = (i + 1) & (m->cap - 1);
+	m->key[i] = key;
+	m->val[i] = val;
+	m->used[i] = 1;
+	m->n++;
 }
 
-static int set_grow(struct rec_set *s)
+static int map_grow(struct u64map *m)
 {
-	size_t cap = s->cap ? s->cap * 2 : 64;
-	struct psc_rec *old = s->slot;
-	size_t oldcap = s->cap;
+	struct u64map old = *m;
+	size_t cap = m->cap ? m->cap * 2 : 64;
 
-	s->slot = calloc(cap, sizeof(*s->slot));
-	if (!s->slot) {
-		s->slot = old;
+	m->key = malloc(cap * sizeof(*m->key));
+	m->val = malloc(cap * sizeof(*m->val));
+	m->used = calloc(cap, 1);
+	if (!m->key || !m->val || !m->used) {
+		free(m->key);
+		free(m->val);
+		free(m->used);
+		*m = old;
 		return -1;
 	}
-	s->cap = cap;
-	s->n = 0;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].used)
-			set_insert_new(s, &old[i]);
-	free(old);
+	m->cap = cap;
+	m->n = 0;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.used[i])
+			map_put_new(m, old.key[i], old.val[i]);
+	free(old.key);
+	free(old.val);
+	free(old.used);
 	return 0;
 }
 
-/* Records are a multiset: an id added again while live (which the
- * envelope never does) is a second record, as in the SQL, where each add
- * lives until a drop of its id. */
-static int set_put(struct rec_set *s, const struct psc_rec *r)
+static int map_add(struct u64map *m, uint64_t key, uint32_t val)
 {
 	/* Load factor at most 1/2 keeps probe runs short. */
-	if ((s->n + 1) * 2 > s->cap && set_grow(s))
+	if ((m->n + 1) * 2 > m->cap && map_grow(m))
 		return -1;
-	set_insert_new(s, r);
+	map_put_new(m, key, val);
 	return 0;
 }
 
 /* Backward-shift deletion: no tombstones, so lookups stay short. */
-static void set_del_one(struct rec_set *s, struct psc_rec *p)
+static void map_del_slot(struct u64map *m, size_t i)
 {
-	size_t mask = s->cap - 1;
-	size_t i = (size_t)(p - s->slot);
+	size_t mask = m->cap - 1;
 
-	assert(p->used);
-	s->slot[i].used = false;
-	s->n--;
-	for (size_t j = (i + 1) & mask; s->slot[j].used; j = (j + 1) & mask) {
-		size_t k = rec_hash(s->slot[j].id, s->cap);
+	assert(i < m->cap && m->used[i]);
+	m->used[i] = 0;
+	m->n--;
+	for (size_t j = (i + 1) & mask; m->used[j]; j = (j + 1) & mask) {
+		size_t k = map_home(m->key[j], m->cap);
 		/* Entry j may fill the hole at i unless its home k lies
 		 * cyclically in (i, j]. */
 		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
 		if (stays)
 			continue;
-		s->slot[i] = s->slot[j];
-		s->slot[j].used = false;
+		m->key[i] = m->key[j];
+		m->val[i] = m->val[j];
+		m->used[i] = 1;
+		m->used[j] = 0;
 		i = j;
 	}
 }
 
-/* EV_ENV_DROP ends every live record with that id. */
-static void set_del(struct rec_set *s, uint64_t id)
+static void map_free(struct u64map *m)
 {
-	struct psc_rec *p;
+	free(m->key);
+	free(m->val);
+	free(m->used);
+}
 
-	while ((p = set_find(s, id)))
-		set_del_one(s, p);
+/* --- live PSC records ------------------------------------------------ */
+
+static uint32_t rec_alloc(struct checker *c)
+{
+	if (c->free_rec != NONE) {
+		uint32_t i = c->free_rec;
+		c->free_rec = c->rec[i].next;
+		return i;
+	}
+	if (c->nrec == c->caprec) {
+		uint32_t cap = c->caprec ? c->caprec * 2 : 64;
+		struct psc_rec *p;
+		if (cap >= NONE || !(p = realloc(c->rec, cap * sizeof(*p))))
+			return NONE;
+		c->rec = p;
+		c->caprec = cap;
+	}
+	return c->nrec++;
+}
+
+/* EV_ENV_ADD of a PSC record. An id added again while live (which the
+ * envelope never does) is a second record, as in the SQL, where each add
+ * lives until a drop of its id. */
+static int rec_add(struct checker *c, const struct psc_rec *r)
+{
+	uint32_t i = rec_alloc(c);
+
+	if (i == NONE || map_add(&c->by_id, r->id, i))
+		goto oom;
+	c->rec[i] = *r;
+	c->rec[i].prev = NONE;
+	size_t slot = map_find(&c->by_frame, r->frame, NONE);
+	if (slot == SIZE_MAX) {
+		c->rec[i].next = NONE;
+		if (map_add(&c->by_frame, r->frame, i))
+			goto oom;
+	} else {
+		/* New head of the frame's list. */
+		c->rec[i].next = c->by_frame.val[slot];
+		c->rec[c->rec[i].next].prev = i;
+		c->by_frame.val[slot] = i;
+	}
+	return 0;
+oom:
+	c->error = "out of memory";
+	return -1;
+}
+
+static void rec_unlink(struct checker *c, uint32_t i)
+{
+	struct psc_rec *r = &c->rec[i];
+
+	if (r->next != NONE)
+		c->rec[r->next].prev = r->prev;
+	if (r->prev != NONE) {
+		c->rec[r->prev].next = r->next;
+	} else {
+		size_t slot = map_find(&c->by_frame, r->frame, NONE);
+		assert(slot != SIZE_MAX && c->by_frame.val[slot] == i);
+		if (r->next == NONE)
+			map_del_slot(&c->by_frame, slot);
+		else
+			c->by_frame.val[slot] = r->next;
+	}
+	r->next = c->free_rec;
+	c->free_rec = i;
+}
+
+/* EV_ENV_DROP ends every live record with that id. */
+static void rec_drop(struct checker *c, uint64_t id)
+{
+	size_t slot;
+
+	while ((slot = map_find(&c->by_id, id, NONE)) != SIZE_MAX) {
+		uint32_t i = c->by_id.val[slot];
+		map_del_slot(&c->by_id, slot);
+		rec_unlink(c, i);
+	}
 }
 
 /* --- violations ---------------------------------------------------- */
@@ -291,11 +385,7 @@ static int on_env_add(struct checker *c, const struct event *ev)
 		.id = ev->a, .frame = ev->f, .add_seq = ev->seq,
 		.pcid = ev->b, .cpu = ev->cpu,
 	};
-	if (set_put(&c->live, &r)) {
-		c->error = "out of memory";
-		return 1;
-	}
-	return 0;
+	return rec_add(c, &r) ? 1 : 0;
 }
 
 static int by_add_seq(const void *x, const void *y)
@@ -305,14 +395,17 @@ static int by_add_seq(const void *x, const void *y)
 	return (a->add_seq > b->add_seq) - (a->add_seq < b->add_seq);
 }
 
-/* The live PSC records pointing at frame, into c->scratch by add seq. */
+/* The live PSC records pointing at frame, into c->scratch by add seq
+ * (the order the SQL lists them in). */
 static int collect_refs(struct checker *c, uint64_t frame, size_t *n)
 {
+	size_t slot = map_find(&c->by_frame, frame, NONE);
+
 	*n = 0;
-	for (size_t i = 0; i < c->live.cap; i++) {
-		const struct psc_rec *r = &c->live.slot[i];
-		if (!r->used || r->frame != frame)
-			continue;
+	if (slot == SIZE_MAX)
+		return 0;
+	for (uint32_t i = c->by_frame.val[slot]; i != NONE; i = c->rec[i].next) {
+		assert(c->rec[i].frame == frame);
 		if (*n == c->scratch_cap) {
 			size_t cap = c->scratch_cap ? c->scratch_cap * 2 : 16;
 			void *p = realloc(c->scratch, cap * sizeof(*c->scratch));
@@ -321,7 +414,7 @@ static int collect_refs(struct checker *c, uint64_t frame, size_t *n)
 			c->scratch = p;
 			c->scratch_cap = cap;
 		}
-		c->scratch[(*n)++] = *r;
+		c->scratch[(*n)++] = c->rec[i];
 	}
 	qsort(c->scratch, *n, sizeof(*c->scratch), by_add_seq);
 	return 0;
@@ -371,7 +464,7 @@ static int chk_event(void *ctx, const struct event *ev)
 	case EV_ENV_ADD:
 		return on_env_add(c, ev);
 	case EV_ENV_DROP:
-		set_del(&c->live, ev->a);
+		rec_drop(c, ev->a);
 		return 0;
 	case EV_TABLE:
 		return on_table(c, ev);
@@ -388,8 +481,10 @@ struct checker *checker_new(bool stop_at_first)
 {
 	struct checker *c = calloc(1, sizeof(*c));
 
-	if (c)
+	if (c) {
 		c->stop_first = stop_at_first;
+		c->free_rec = NONE;
+	}
 	return c;
 }
 
@@ -398,7 +493,9 @@ void checker_free(struct checker *c)
 	if (!c)
 		return;
 	free(c->v);
-	free(c->live.slot);
+	free(c->rec);
+	map_free(&c->by_id);
+	map_free(&c->by_frame);
 	free(c->scratch);
 	free(c);
 }

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Bad input of every kind gets a one-line message naming where (file, line
+# and column, or the option/field) and exit status 2; nothing half-written
+# is left looking complete.
+set -u
+HVSIM=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0; n=0
+
+# expect_err NAME PATTERN CMD...: exit 2, exactly one line on stderr
+# matching PATTERN (an extended regex), nothing on stdout (ALLOW_OUT=1:
+# stdout may hold what was already reported, as `check` prints the
+# recording's header before it reads the query).
+expect_err() {
+	local name=$1 pat=$2
+	shift 2
+	n=$((n + 1))
+	"$@" >"$T/out" 2>"$T/err"
+	local rc=$? lines
+	lines=$(wc -l <"$T/err")
+	if [ "$rc" -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -Eq -- "$pat" "$T/err" || { [ -s "$T/out" ] && [ -z "${ALLOW_OUT:-}" ]; }; then
+		echo "FAIL $name: rc=$rc lines=$lines"
+		echo "  stderr: $(cat "$T/err")"
+		echo "  stdout: $(head -c 300 "$T/out")"
+		fail=$((fail + 1))
+	fi
+}
+
+w() { printf '%s\n' "$2" >"$T/$1"; }
+
+w syntax.yaml 'hvsim: 1
+name: x
+ops: [ {op: pt_new, name: A}'
+expect_err yaml-syntax "^$T/syntax.yaml:[0-9]+:[0-9]+: " "$HVSIM" run "$T/syntax.yaml"
+
+w unknown.yaml 'hvsim: 1
+name: x
+machine: {cpuz: 2}
+ops: []'
+expect_err unknown-field "^$T/unknown.yaml:3:[0-9]+: .*cpuz" "$HVSIM" run "$T/unknown.yaml"
+
+w unknown-op.yaml 'hvsim: 1
+name: x
+ops:
+  - {op: pt_new, name: A, colour: red}'
+expect_err unknown-op-field "^$T/unknown-op.yaml:4:[0-9]+: .*colour" "$HVSIM" run "$T/unknown-op.yaml"
+
+w range.yaml 'hvsim: 1
+name: x
+machine: {cpus: 300}
+ops: []'
+expect_err cpus-range "^$T/range.yaml:3:[0-9]+: .*cpus" "$HVSIM" run "$T/range.yaml"
+
+w align.yaml 'hvsim: 1
+name: x
+ops:
+  - {op: pt_new, name: A}
+  - {op: map, root: A, va: 0x1001, pa: 0x2000, size: 4k}'
+expect_err unaligned-va "^$T/align.yaml:5:[0-9]+: .*va" "$HVSIM" run "$T/align.yaml"
+
+w cpu.yaml 'hvsim: 1
+name: x
+machine: {cpus: 2}
+ops:
+  - {op: invlpg, cpu: 2, va: 0}'
+expect_err cpu-range "^$T/cpu.yaml:5:[0-9]+: .*cpu" "$HVSIM" run "$T/cpu.yaml"
+
+w version.yaml 'hvsim: 2
+name: x
+ops: []'
+expect_err version "^$T/version.yaml:1:[0-9]+: .*hvsim" "$HVSIM" run "$T/version.yaml"
+
+w cost.yaml 'hvsim: 1
+name: x
+machine: {costs: {invlpgg: 3}}
+ops: []'
+expect_err unknown-cost "^$T/cost.yaml:3:[0-9]+: .*invlpgg" "$HVSIM" run "$T/cost.yaml"
+
+w unmap.yaml 'hvsim: 1
+name: x
+ops:
+  - {op: pt_new, name: A}
+  - {op: unmap, root: A, va: 0x400000}'
+expect_err runtime-unmap "^$T/unmap.yaml:5:[0-9]+: unmap: .*not mapped" "$HVSIM" run "$T/unmap.yaml"
+
+expect_err missing-file "nope.yaml: cannot open" "$HVSIM" run "$T/nope.yaml"
+
+# An unwritable database path: a missing directory, and a directory.
+ok="$SRC/scenarios/litmus/invlpg-4k.yaml"
+expect_err db-missing-dir "$T/no/such/dir/x.db" "$HVSIM" run "$ok" --db "$T/no/such/dir/x.db"
+mkdir "$T/adir"
+expect_err db-is-dir "$T/adir" "$HVSIM" run "$ok" --db "$T/adir"
+
+expect_err bad-seed "--seed: 'x1' is not an unsigned integer" "$HVSIM" run "$ok" --seed x1
+expect_err negative-seed "--seed" "$HVSIM" run "$ok" --seed -4
+expect_err unknown-option "unknown option '--frob'" "$HVSIM" run "$ok" --frob
+expect_err no-scenario "no scenario file given" "$HVSIM" run
+expect_err unknown-command "unknown command 'rnu'" "$HVSIM" rnu
+
+expect_err check-missing "$T/none.db" "$HVSIM" check "$T/none.db"
+printf 'this is not sqlite' >"$T/junk.db"
+expect_err check-not-db "$T/junk.db" "$HVSIM" check "$T/junk.db"
+"$HVSIM" run "$ok" --db "$T/good.db" >/dev/null
+printf 'SELEC nonsense' >"$T/bad.sql"
+ALLOW_OUT=1 expect_err check-bad-sql "$T/bad.sql" "$HVSIM" check "$T/good.db" --sql "$T/bad.sql"
+ALLOW_OUT=1 expect_err check-missing-sql "$T/none.sql" "$HVSIM" check "$T/good.db" --sql "$T/none.sql"
+
+# Help and version work and exit 0.
+for c in "--help" "--version" "run --help" "check --help" "suite --help"; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	if ! "$HVSIM" $c >/dev/null 2>&1; then echo "FAIL: hvsim $c"; fail=$((fail + 1)); fi
+done
+
+echo "$((n - fail)) passed, $fail failed"
+[ "$fail" -eq 0 ]
