@@ -28,7 +28,7 @@
 static const char baseline_schema[] =
 	"PRAGMA page_size = 65536;"
 	"PRAGMA locking_mode = EXCLUSIVE;"
-	"PRAGMA journal_mode = OFF;"
+	"PRAGMA journal_mode = MEMORY;"
 	"PRAGMA synchronous = OFF;"
 	"PRAGMA temp_store = MEMORY;"
 	"PRAGMA cache_spill = OFF;"

@@ -211,16 +211,22 @@ static int prepare_inserts(struct recorder *r)
 }
 
 /* Schema and runs row in their own committed transaction: from here on the
- * file is a valid recording whose status says 'running'. Journalling off
- * and an exclusive lock because nobody reads a recording while it is being
- * written; no cache spill so a partly written transaction stays in memory
- * and a run that dies leaves the file as of its last commit. */
+ * file is a valid recording whose status says 'running'.
+ *
+ * No fsync and an exclusive lock: nobody reads a recording while it is
+ * being written, and a lost one is re-made by running again. The rollback
+ * journal is kept in memory; it costs nothing measurable here because
+ * SQLite does not journal pages appended beyond the old end of file, and
+ * it lets a failed write (disk full) roll the file back to its last commit
+ * instead of leaving it malformed. No cache spill, so a transaction in
+ * progress stays in memory and a process that dies leaves the file as of
+ * its last commit (unless it dies inside a commit's writes). */
 static int create_db(struct recorder *r, const struct run_info *info)
 {
 	static const char pragmas[] =
 		PAGE_SIZE_SQL
 		"PRAGMA locking_mode = EXCLUSIVE;"
-		"PRAGMA journal_mode = OFF;"
+		"PRAGMA journal_mode = MEMORY;"
 		"PRAGMA synchronous = OFF;"
 		"PRAGMA temp_store = MEMORY;"
 		"PRAGMA cache_spill = OFF;";

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -433,28 +435,82 @@ START_TEST(schema_file_matches)
 }
 END_TEST
 
-/* Strings interned before the recorder is attached are written too. */
-START_TEST(late_attach_gets_strings)
+/* A recorder attached to a bus that already numbered events: strings
+ * interned before are written, and seqs are the bus's, not 1.. (the batch
+ * path lets SQLite assign rowids only when they equal the seqs). */
+START_TEST(late_attach)
 {
-	char path[512], txt[64];
+	char path[512], txt[64], sql[64];
 	struct bus b;
 	struct recorder *r = NULL;
 	char err[512];
 
 	bus_init(&b);
 	uint32_t id = bus_intern(&b, "early");
+	for (unsigned i = 0; i < 40; i++)
+		emit(&b, EV_NOTE, 0, -1, b.seq + 1, 0, 0, 0, 0, 0, 0);
 	tmp_path(path, sizeof(path), "late.db");
 	ck_assert_msg(recorder_open(path, &info, &r, err, sizeof(err)) == 0,
 	              "%s", err);
 	struct sink s = recorder_sink(r);
 	bus_attach(&b, &s);
+	for (unsigned i = 0; i < 3 * REC_BATCH + 5; i++)
+		emit(&b, EV_NOTE, 0, -1, b.seq + 1, 0, 0, 0, 0, 0, id);
 	finish(&b, r);
+
 	sqlite3 *db = open_db(path);
-	char sql[64];
 	snprintf(sql, sizeof(sql), "SELECT s FROM strings WHERE id = %u", id);
 	q_text(db, sql, txt, sizeof(txt));
 	ck_assert_str_eq(txt, "early");
-	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM events"), 0);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM events"),
+	                 3 * REC_BATCH + 5);
+	ck_assert_int_eq(q_int(db, "SELECT min(seq) FROM events"), 41);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM events WHERE seq = a"),
+	                 3 * REC_BATCH + 5);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* A write that fails (file size limit, like a full disk) stops the run
+ * through the sink and makes close report the path; the file keeps status
+ * 'running' as of its last good commit. */
+START_TEST(write_failure_stops_run)
+{
+	char path[512], err[512] = "", txt[64];
+	struct bus b;
+
+	tmp_path(path, sizeof(path), "full.db");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit rl = { .rlim_cur = 4 << 20, .rlim_max = 4 << 20 };
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(10);
+		struct recorder *r = start(&b, path);
+		uint64_t n = 0;
+		while (!b.stop && n < 20 * REC_COMMIT_ROWS)
+			n = emit(&b, EV_ACCESS, 0, 0, n, 0, 0, 0, 0, 0, 0);
+		if (!b.stop)
+			_exit(11);
+		if (recorder_close(r, "complete", 0, b.seq, b.digest, 0, err,
+		                   sizeof(err)) != -1)
+			_exit(12);
+		if (strstr(err, path) != err)
+			_exit(13);
+		_exit(0);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d",
+	              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	sqlite3 *db = open_db(path);
+	q_text(db, "SELECT status FROM runs", txt, sizeof(txt));
+	ck_assert_str_eq(txt, "running");
+	q_text(db, "PRAGMA integrity_check", txt, sizeof(txt));
+	ck_assert_str_eq(txt, "ok");
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM events") %
+	                 REC_COMMIT_ROWS, 0);
 	sqlite3_close(db);
 }
 END_TEST
@@ -471,7 +527,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, bad_paths);
 	tcase_add_test(tc, replaces_existing_file);
 	tcase_add_test(tc, schema_file_matches);
-	tcase_add_test(tc, late_attach_gets_strings);
+	tcase_add_test(tc, late_attach);
+	tcase_add_test(tc, write_failure_stops_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
