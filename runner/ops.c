@@ -218,6 +218,8 @@ static int do_cr4(struct op_ctx *x, const struct op *op, unsigned cpu)
 		v = op->pge ? v | CR4_PGE : v & ~CR4_PGE;
 	if (op->pcide >= 0)
 		v = op->pcide ? v | CR4_PCIDE : v & ~CR4_PCIDE;
+	if (op->smep >= 0)
+		v = op->smep ? v | CR4_SMEP : v & ~CR4_SMEP;
 	return check_fault(x, op, cpu, cpu_mov_cr4(x->m, cpu, v));
 }
 

@@ -430,10 +430,11 @@ static int parse_cr3(struct loader *L, const struct opctx *o, struct op *op)
 
 static int parse_cr4(struct loader *L, const struct opctx *o, struct op *op)
 {
-	if (f_tri(L, o, "pge", &op->pge) || f_tri(L, o, "pcide", &op->pcide))
+	if (f_tri(L, o, "pge", &op->pge) || f_tri(L, o, "pcide", &op->pcide) ||
+	    f_tri(L, o, "smep", &op->smep))
 		return -1;
-	if (op->pge < 0 && op->pcide < 0)
-		return y_err(&L->y, o->map, "%s: cr4 needs pge or pcide (or both)",
+	if (op->pge < 0 && op->pcide < 0 && op->smep < 0)
+		return y_err(&L->y, o->map, "%s: cr4 needs pge, pcide or smep",
 		             o->where);
 	return 0;
 }
@@ -569,7 +570,7 @@ static const char *const k_unlink[] = {"root", "va", "level", "free", "save", NU
 static const char *const k_free[] = {"table", "pa", NULL};
 static const char *const k_cr0[] = {"wp", NULL};
 static const char *const k_cr3[] = {"root", "pcid", "noflush", "value", NULL};
-static const char *const k_cr4[] = {"pge", "pcide", NULL};
+static const char *const k_cr4[] = {"pge", "pcide", "smep", NULL};
 static const char *const k_va[] = {"va", NULL};
 static const char *const k_invpcid[] = {"type", "pcid", "va", NULL};
 static const char *const k_pa[] = {"pa", NULL};
@@ -768,7 +769,7 @@ static int parse_op(struct loader *L, const yaml_node_t *n, const char *where,
 	const char *names[Y_MAX_KEYS + 1];
 
 	memset(op, 0, sizeof(*op));
-	op->pge = op->pcide = op->wp = -1;
+	op->pge = op->pcide = op->smep = op->wp = -1;
 	if (n) {
 		op->line = (uint32_t)n->start_mark.line + 1;
 		op->col = (uint32_t)n->start_mark.column + 1;

@@ -33,7 +33,7 @@ enum op_kind {
 	                   unlinked table for a later free */
 	OP_CR0,         /* wp */
 	OP_CR3,         /* root pcid noflush | value */
-	OP_CR4,         /* pge pcide (each optional: unchanged if absent) */
+	OP_CR4,         /* pge pcide smep (each optional: unchanged if absent) */
 	OP_INVLPG,      /* va */
 	OP_INVPCID,     /* type pcid va */
 	OP_CLFLUSH,     /* pa */
@@ -85,7 +85,7 @@ struct op {
 	bool noflush;       /* OP_CR3 */
 	uint32_t type;      /* OP_INVPCID: 0..3 */
 	uint32_t acc;       /* OP_ACCESS: ACC_* bits */
-	int8_t pge, pcide, wp; /* OP_CR4/OP_CR0: -1 unchanged, 0, 1 */
+	int8_t pge, pcide, smep, wp; /* OP_CR4/OP_CR0: -1 unchanged, 0, 1 */
 	bool free_tables;   /* OP_UNLINK */
 	uint32_t save;      /* OP_UNLINK: name index for the unlinked table */
 	bool has_save;

@@ -33,6 +33,7 @@
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
 #define CR4_PCIDE (1ull << 17)
+#define CR4_SMEP (1ull << 20)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 

@@ -11,7 +11,6 @@
  * raises #GP. */
 #define CR4_KNOWN (((1ull << 25) - 1) & ~(1ull << 15))
 #define CR4_LA57 (1ull << 12)
-#define CR4_SMEP (1ull << 20)
 /* CR3 bits 62:52 are reserved with MAXPHYADDR = 52. */
 #define CR3_RSVD (0x7ffull << 52)
 
