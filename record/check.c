@@ -69,7 +69,7 @@ static void parse_header(struct query *q, const char *fallback_name)
 	snprintf(q->name, sizeof(q->name), "%s", fallback_name);
 	q->what[0] = 0;
 	while (*p) {
-		while (*p == ' ' || *p == '\t')
+		while (*p == ' ' || *p == '\t' || *p == '\r')
 			p++;
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -256,6 +256,16 @@ static int run_query(sqlite3 *db, const struct query *q, FILE *out,
 	return ret;
 }
 
+/* "PATH: sqlite message", with a hint for the recorder's lock. */
+static void db_error(char *err, size_t errlen, const char *path, sqlite3 *db)
+{
+	/* The recorder holds an exclusive lock until it closes. */
+	bool busy = (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY;
+
+	snprintf(err, errlen, "%s: %s%s", path, sqlite3_errmsg(db),
+	         busy ? " (is a run still recording it?)" : "");
+}
+
 /* Prints the runs row; refuses files that are not recordings. */
 static int check_run_row(sqlite3 *db, const char *path, FILE *out, char *err,
                          size_t errlen)
@@ -270,17 +280,16 @@ static int check_run_row(sqlite3 *db, const char *path, FILE *out, char *err,
 	                       -1, &st, NULL) != SQLITE_OK) {
 		/* Also where a foreign file shows: "file is not a database",
 		 * or no such table: runs. */
-		const char *m = sqlite3_errmsg(db);
-		if (strstr(m, "no such table"))
+		if (strstr(sqlite3_errmsg(db), "no such table"))
 			snprintf(err, errlen, "%s: not an hvsim recording (no runs "
 			         "table)", path);
 		else
-			snprintf(err, errlen, "%s: %s", path, m);
+			db_error(err, errlen, path, db);
 		return -1;
 	}
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		db_error(err, errlen, path, db);
 		ret = -1;
 	} else if (sqlite3_column_int(st, 0) != 2) {
 		snprintf(err, errlen, "%s: not an hvsim recording (no events "
@@ -299,7 +308,7 @@ static int check_run_row(sqlite3 *db, const char *path, FILE *out, char *err,
 	                       " exit_code, events, digest FROM runs"
 	                       " ORDER BY id LIMIT 1", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		db_error(err, errlen, path, db);
 		sqlite3_finalize(st);
 		return -1;
 	}

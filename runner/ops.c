@@ -265,6 +265,10 @@ static int do_pt_new(struct op_ctx *x, const struct op *op, unsigned cpu)
 	if (pfn == UINT64_MAX)
 		return input_error(x, op, "out of simulated frames (machine.memory_frames)");
 	x->root_pfn[op->root] = pfn;
+	/* Declared a root by the scenario: stores into it and the tables it
+	 * links are paging-structure writes (recorded) from now on, not only
+	 * once a CPU loads it. */
+	ptm_register(&x->m->pt, &x->m->mem, pfn, 4);
 	return 0;
 }
 

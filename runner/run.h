@@ -25,7 +25,7 @@ struct run_opts {
 struct run_summary {
 	uint64_t seed;
 	uint64_t events;
-	uint64_t digest;    /* FNV-1a over every event (sim/bus.h) */
+	uint64_t digest;    /* FNV-1a over every event's fields (sim/bus.h) */
 	uint64_t cycles;    /* largest CPU clock at the end */
 	uint64_t accesses, hits_l1, hits_l2, misses, walks, fills, evictions;
 	uint64_t flushes, flushes_necessary, flushes_redundant, faults;

@@ -267,7 +267,7 @@ static int flag_list(struct loader *L, const yaml_node_t *n, const char *p,
 	for (size_t i = 0; i < y_seq_len(n); i++) {
 		const yaml_node_t *it = y_seq_item(&L->y, n, i);
 		uint64_t bit = 0;
-		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		snprintf(ip, sizeof(ip), "%.100s[%zu]", p, i);
 		if (flag_bit(L, it, ip, &bit))
 			return -1;
 		if (*flags & bit)
@@ -510,7 +510,7 @@ static int ipi_targets(struct loader *L, const struct opctx *o, struct op *op)
 	for (size_t i = 0; i < y_seq_len(n); i++) {
 		const yaml_node_t *it = y_seq_item(&L->y, n, i);
 		uint64_t cpu;
-		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		snprintf(ip, sizeof(ip), "%.100s[%zu]", p, i);
 		if (y_u64_range(&L->y, it, ip, 0, L->s->ncpus - 1, &cpu))
 			return -1;
 		if (cpu == (uint64_t)op->cpu)
@@ -545,7 +545,7 @@ static int ipi_run(struct loader *L, const struct opctx *o, struct op *op)
 		return y_err_nopos(&L->y, "out of memory");
 	op->nsub = (uint32_t)len;
 	for (size_t i = 0; i < len; i++) {
-		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		snprintf(ip, sizeof(ip), "%.100s[%zu]", p, i);
 		if (parse_op(L, y_seq_item(&L->y, n, i), ip, true, &op->sub[i]))
 			return -1;
 	}
@@ -705,7 +705,7 @@ static int parse_pfec(struct loader *L, const yaml_node_t *n, const char *p,
 	for (size_t i = 0; i < y_seq_len(n); i++) {
 		const yaml_node_t *it = y_seq_item(&L->y, n, i);
 		int b;
-		snprintf(ip, sizeof(ip), "%s[%zu]", p, i);
+		snprintf(ip, sizeof(ip), "%.100s[%zu]", p, i);
 		if (y_enum(&L->y, it, ip, names, &b))
 			return -1;
 		if (*out & bits[b])

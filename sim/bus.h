@@ -40,8 +40,8 @@ struct bus {
 	 * linear scan: callers intern once and keep the id. */
 	unsigned nstrings;
 	char *strings[BUS_MAX_STRINGS];
-	/* Running digest (FNV-1a 64 over every emitted event's bytes) so two
-	 * runs can be compared without a database. */
+	/* Running digest (FNV-1a 64 over every emitted event's field values)
+	 * so two runs can be compared without a database. */
 	uint64_t digest;
 	uint64_t counts[EV__COUNT];
 };

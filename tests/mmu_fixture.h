@@ -87,19 +87,26 @@ static inline uint64_t fx_alloc(struct fx *x)
 	return pfn << PAGE_SHIFT;
 }
 
-/* A machine from profile p with an empty PML4 loaded in CR3 (PCID 0). */
-static inline struct fx *fx_new_prof(const struct profile *p)
+/* A machine of ncpus CPUs from profile p with one empty PML4 loaded in
+ * every CPU's CR3 (PCID 0). */
+static inline struct fx *fx_new_n(const struct profile *p, uint32_t ncpus)
 {
 	struct fx *x = calloc(1, sizeof(*x));
 	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(machine_init(&x->m, p, 1, FX_MEM_FRAMES, FX_SEED), 0);
+	ck_assert_int_eq(machine_init(&x->m, p, ncpus, FX_MEM_FRAMES, FX_SEED), 0);
 	struct sink s = {
 		.name = "test_mmu", .mask = ~0ull, .ctx = &x->log, .event = fx_sink_event,
 	};
 	ck_assert_int_eq(bus_attach(&x->m.bus, &s), 0);
 	x->root = fx_alloc(x);
-	ck_assert_int_eq(cpu_mov_cr3(&x->m, 0, x->root), 0);
+	for (uint32_t c = 0; c < ncpus; c++)
+		ck_assert_int_eq(cpu_mov_cr3(&x->m, c, x->root), 0);
 	return x;
+}
+
+static inline struct fx *fx_new_prof(const struct profile *p)
+{
+	return fx_new_n(p, 1);
 }
 
 static inline struct fx *fx_new(const char *profile)

@@ -78,6 +78,7 @@ START_TEST(cr4_pcide_without_pcid_gp)
 	struct profile p;
 	fx_profile("zen3", &p);
 	p.has_pcid = 0;
+	p.has_invpcid = 0; /* no part has INVPCID without PCID */
 	struct fx *x = fx_new_prof(&p);
 	uint64_t cr4 = fx_cpu(x)->cr4;
 	size_t mk = fx_mark(x);

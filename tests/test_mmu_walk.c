@@ -504,6 +504,42 @@ START_TEST(tlb_g_ignored_without_pge)
 }
 END_TEST
 
+/* Smashed 1 GiB pages (model contract, not an SDM rule: hit/miss patterns
+ * are micro-architectural). A TLB without 1 GiB entries holds "the 2 MiB
+ * piece containing va" (tlb.c smash_to_2m; hw-facts §2 for Zen's L2). So
+ * the piece cached by an access is the one holding the accessed address:
+ * on Skylake's ITLB a second fetch from the same address hits L1. */
+START_TEST(tlb_1g_itlb_piece_is_accessed_piece)
+{
+	struct fx *x = fx_new("skylake");
+	fx_map(x, VA_1G, PA_1G, 30, PTE_RW);
+	const uint64_t off = 0x20600048;
+	fx_expect(x, VA_1G + off, ACC_EXEC, PATH_WALK, PA_1G + off);
+	fx_expect(x, VA_1G + off + 8, ACC_EXEC, PATH_L1, PA_1G + off + 8);
+	fx_free(x);
+}
+END_TEST
+
+/* Zen 3: the L2 keeps the 2 MiB piece of the accessed address; once the
+ * 1 GiB L1 entry is evicted (64-entry fully associative L1), a new access
+ * to the same address hits L2. */
+START_TEST(tlb_1g_l2_piece_is_accessed_piece)
+{
+	struct fx *x = fx_new("zen3");
+	fx_map(x, VA_1G, PA_1G, 30, PTE_RW);
+	const uint64_t off = 0x20600048;
+	fx_expect(x, VA_1G + off, ACC_READ, PATH_WALK, PA_1G + off);
+	uint32_t n = x->m.prof.l1d_4k_entries;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t va = 0x0000000000600000ull + (uint64_t)i * PAGE_SIZE;
+		uint64_t pa = fx_map_page(x, va, PTE_RW, NULL);
+		fx_expect(x, va, ACC_READ, PATH_WALK, pa);
+	}
+	fx_expect(x, VA_1G + off, ACC_READ, PATH_L2, PA_1G + off);
+	fx_free(x);
+}
+END_TEST
+
 static Suite *mmu_walk_suite(void)
 {
 	Suite *s = suite_create("mmu_walk");
@@ -537,6 +573,8 @@ static Suite *mmu_walk_suite(void)
 	tcase_add_loop_test(tc, tlb_replacement_deterministic, 0, 2);
 	tcase_add_loop_test(tc, tlb_global_survives_mov_cr3, 0, 2);
 	tcase_add_loop_test(tc, tlb_g_ignored_without_pge, 0, 2);
+	tcase_add_test(tc, tlb_1g_itlb_piece_is_accessed_piece);
+	tcase_add_test(tc, tlb_1g_l2_piece_is_accessed_piece);
 	suite_add_tcase(s, tc);
 	return s;
 }

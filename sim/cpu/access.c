@@ -22,6 +22,14 @@ struct evict_ctx {
 	unsigned cpu;
 };
 
+/* cpu_pcid() without the call: CR3 and CR4 do not change during an
+ * access, so it is computed once per access and passed down. (Checked
+ * against cpu_pcid() in debug builds.) */
+static inline uint16_t access_pcid(const struct cpu *c)
+{
+	return (c->cr4 & CR4_PCIDE) ? (uint16_t)(c->cr3 & CR3_PCID_MASK) : 0;
+}
+
 static void on_evict(void *ctx, const struct tlb_entry *v, uint8_t structure)
 {
 	struct evict_ctx *ec = ctx;
@@ -87,10 +95,9 @@ struct walk_out {
 /* The hardware walk: from the deepest paging-structure-cache hit down,
  * filling the caches on the way. */
 static void hw_walk(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
-                    struct evict_ctx *ec, struct walk_out *w)
+                    uint16_t pcid, struct evict_ctx *ec, struct walk_out *w)
 {
 	struct cpu *c = &m->cpus[cpu];
-	uint16_t pcid = (uint16_t)cpu_pcid(m, cpu);
 	uint64_t table = c->cr3 & CR3_ADDR_MASK;
 	uint8_t perm = XP_RW | XP_US;
 	unsigned level = 4;
@@ -133,10 +140,9 @@ static void hw_walk(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
 }
 
 static void fill_tlb(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
-                     const struct xlate *x, struct evict_ctx *ec)
+                     uint16_t pcid, const struct xlate *x, struct evict_ctx *ec)
 {
 	struct cpu *c = &m->cpus[cpu];
-	uint16_t pcid = (uint16_t)cpu_pcid(m, cpu);
 	bool global = (x->perm & XP_G) && (c->cr4 & CR4_PGE);
 	struct tlb_entry proto = {
 		.vpn = va >> x->size_log2,
@@ -154,8 +160,8 @@ static void fill_tlb(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
 	           proto.pa_base, pcid, proto.size_log2, global, proto.level);
 }
 
-static void walk_event(struct machine *m, unsigned cpu, uint64_t va, const struct walk_out *w,
-                       uint64_t cycles)
+static void walk_event(struct machine *m, unsigned cpu, uint64_t va, uint16_t pcid,
+                       const struct walk_out *w, uint64_t cycles)
 {
 	if (!bus_wants(&m->bus, EV_WALK)) {
 		m->bus.counts[EV_WALK]++;
@@ -165,29 +171,36 @@ static void walk_event(struct machine *m, unsigned cpu, uint64_t va, const struc
 	ev.sub = w->fault;
 	ev.a = va;
 	ev.b = w->fault ? 0 : xlate_pa(&w->x, va);
-	ev.c = cpu_pcid(m, cpu);
+	ev.c = pcid;
 	ev.d = w->levels_read;
 	ev.e = w->fault ? w->pfec : 0;
 	ev.f = cycles;
 	machine_emit(m, &ev);
 }
 
-static void access_event(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
-                         const struct access_result *r)
+static void __attribute__((noinline))
+access_event_emit(struct machine *m, unsigned cpu, uint64_t va, unsigned acc, uint16_t pcid,
+                  const struct access_result *r)
+{
+	struct event ev = machine_event(m, EV_ACCESS, (int)cpu);
+	ev.sub = (uint16_t)acc;
+	ev.a = va;
+	ev.b = r->pa;
+	ev.c = pcid;
+	ev.d = (uint64_t)r->path;
+	ev.e = r->flags;
+	ev.f = r->cycles;
+	machine_emit(m, &ev);
+}
+
+static inline void access_event(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+                                uint16_t pcid, const struct access_result *r)
 {
 	if (!bus_wants(&m->bus, EV_ACCESS) && !r->flags) {
 		m->bus.counts[EV_ACCESS]++;
 		return;
 	}
-	struct event ev = machine_event(m, EV_ACCESS, (int)cpu);
-	ev.sub = (uint16_t)acc;
-	ev.a = va;
-	ev.b = r->pa;
-	ev.c = cpu_pcid(m, cpu);
-	ev.d = (uint64_t)r->path;
-	ev.e = r->flags;
-	ev.f = r->cycles;
-	machine_emit(m, &ev);
+	access_event_emit(m, cpu, va, acc, pcid, r);
 }
 
 /* SDM §4.10.4.1: a page fault invalidates the TLB and paging-structure
@@ -203,25 +216,33 @@ static void fault_invalidate(struct machine *m, unsigned cpu, uint64_t va)
 
 /* Staleness of what the access used (concrete) and could have used
  * (envelope), against the current tables. */
-static void staleness(struct machine *m, unsigned cpu, uint64_t va, const struct xlate *used,
-                      struct access_result *r)
+static void __attribute__((noinline))
+staleness_check(struct machine *m, unsigned cpu, uint64_t va, uint16_t pcid,
+                const struct xlate *used, struct access_result *r)
 {
 	struct cpu *c = &m->cpus[cpu];
-	if (!env_dirty(&c->env, cpu_pcid(m, cpu)))
-		return;
 	struct xlate cur;
 	walk_peek(&m->mem, c->cr3 & CR3_ADDR_MASK, va, &m->wenv, &cur);
 	if (used && xlate_differs_at(used, &cur, va))
 		r->flags |= ACCF_STALE;
-	if (env_may_stale(m, cpu, cpu_pcid(m, cpu), cpu_root_pfn(m, cpu), va, &cur))
+	if (env_may_stale(m, cpu, pcid, cpu_root_pfn(m, cpu), va, &cur))
 		r->flags |= ACCF_MAY_STALE;
 }
 
-static int finish(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
+/* Skipped, at the cost of one call, while the envelope says no cached
+ * state can differ from the tables. */
+static inline void staleness(struct machine *m, unsigned cpu, uint64_t va, uint16_t pcid,
+                             const struct xlate *used, struct access_result *r)
+{
+	if (env_dirty(&m->cpus[cpu].env, pcid))
+		staleness_check(m, cpu, va, pcid, used, r);
+}
+
+static int finish(struct machine *m, unsigned cpu, uint64_t va, unsigned acc, uint16_t pcid,
                   struct access_result *r, uint64_t start)
 {
 	r->cycles = m->cpus[cpu].clock - start;
-	access_event(m, cpu, va, acc, r);
+	access_event(m, cpu, va, acc, pcid, r);
 	if (r->fault == VEC_PF) {
 		cpu_fault(m, cpu, VEC_PF, va, r->pfec, INSTR_ACCESS);
 		fault_invalidate(m, cpu, va);
@@ -229,28 +250,60 @@ static int finish(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
 	return r->fault;
 }
 
-static int walk_path(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
-                     struct access_result *r, struct evict_ctx *ec, uint64_t start)
+static int __attribute__((noinline))
+walk_path(struct machine *m, unsigned cpu, uint64_t va, unsigned acc, uint16_t pcid,
+          struct access_result *r, struct evict_ctx *ec, uint64_t start)
 {
 	struct cpu *c = &m->cpus[cpu];
 	struct walk_out w;
-	hw_walk(m, cpu, va, acc, ec, &w);
+	hw_walk(m, cpu, va, acc, pcid, ec, &w);
 	uint64_t cost = m->prof.walk_base +
 	                (w.levels_read > 1 ? (w.levels_read - 1) * (uint64_t)m->prof.walk_level : 0);
 	cpu_charge(c, cost);
-	walk_event(m, cpu, va, &w, cost);
+	walk_event(m, cpu, va, pcid, &w, cost);
 	if (w.fault) {
 		r->fault = VEC_PF;
 		r->pfec = w.pfec;
 		r->path = PATH_FAULT;
-		staleness(m, cpu, va, NULL, r);
-		return finish(m, cpu, va, acc, r, start);
+		staleness(m, cpu, va, pcid, NULL, r);
+		return finish(m, cpu, va, acc, pcid, r, start);
 	}
-	fill_tlb(m, cpu, va, acc, &w.x, ec);
+	fill_tlb(m, cpu, va, acc, pcid, &w.x, ec);
 	r->path = PATH_WALK;
 	r->pa = xlate_pa(&w.x, va);
-	staleness(m, cpu, va, &w.x, r);
-	return finish(m, cpu, va, acc, r, start);
+	staleness(m, cpu, va, pcid, &w.x, r);
+	return finish(m, cpu, va, acc, pcid, r, start);
+}
+
+static int __attribute__((noinline))
+gp_path(struct machine *m, unsigned cpu, uint64_t va, unsigned acc, struct access_result *r)
+{
+	r->fault = VEC_GP;
+	r->path = PATH_FAULT;
+	access_event(m, cpu, va, acc, access_pcid(&m->cpus[cpu]), r);
+	return cpu_fault(m, cpu, VEC_GP, va, 0, INSTR_ACCESS);
+}
+
+/* A cached, more restrictive entry: the fault is taken without a re-walk;
+ * if the tables would allow the access it is the spurious fault of
+ * §4.10.4.3. */
+static int __attribute__((noinline))
+hit_fault_path(struct machine *m, unsigned cpu, uint64_t va, unsigned acc, uint16_t pcid,
+               const struct xlate *used, uint32_t pfec, struct access_result *r,
+               uint64_t start)
+{
+	struct cpu *c = &m->cpus[cpu];
+	bool wp = c->cr0 & CR0_WP, nxe = c->efer & EFER_NXE;
+	r->fault = VEC_PF;
+	r->pfec = pfec;
+	r->path = PATH_FAULT;
+	struct xlate cur;
+	uint32_t dummy;
+	walk_peek(&m->mem, c->cr3 & CR3_ADDR_MASK, va, &m->wenv, &cur);
+	if (!xlate_check(&cur, acc, wp, nxe, &dummy))
+		r->flags |= ACCF_SPURIOUS_PF;
+	staleness(m, cpu, va, pcid, used, r);
+	return finish(m, cpu, va, acc, pcid, r, start);
 }
 
 int cpu_access(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
@@ -260,46 +313,33 @@ int cpu_access(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
 	struct cpu *c = &m->cpus[cpu];
 	memset(r, 0, sizeof(*r));
 	uint64_t start = c->clock;
-	if (!CANONICAL(va)) {
-		r->fault = VEC_GP;
-		r->path = PATH_FAULT;
-		access_event(m, cpu, va, acc, r);
-		return cpu_fault(m, cpu, VEC_GP, va, 0, INSTR_ACCESS);
-	}
+	if (!CANONICAL(va))
+		return gp_path(m, cpu, va, acc, r);
 	struct evict_ctx ec = {m, cpu};
 	struct tlb_hit hit;
-	uint16_t pcid = (uint16_t)cpu_pcid(m, cpu);
+	uint16_t pcid = access_pcid(c);
+	assert(pcid == cpu_pcid(m, cpu));
 	if (!tlb_lookup(&c->tlb, va, pcid, acc & ACC_EXEC, &hit, on_evict, &ec))
-		return walk_path(m, cpu, va, acc, r, &ec, start);
+		return walk_path(m, cpu, va, acc, pcid, r, &ec, start);
 
 	cpu_charge(c, hit.where == PATH_L1 ? m->prof.tlb_l1_hit : m->prof.tlb_l2_hit);
 	struct xlate used;
 	entry_to_xlate(hit.e, &used);
 	bool wp = c->cr0 & CR0_WP, nxe = c->efer & EFER_NXE;
 	uint32_t pfec;
-	if (xlate_check(&used, acc, wp, nxe, &pfec)) {
-		/* A cached, more restrictive entry: the fault is taken without
-		 * a re-walk; if the tables would allow the access it is the
-		 * spurious fault of §4.10.4.3. */
-		r->fault = VEC_PF;
-		r->pfec = pfec;
-		r->path = PATH_FAULT;
-		struct xlate cur;
-		uint32_t dummy;
-		walk_peek(&m->mem, c->cr3 & CR3_ADDR_MASK, va, &m->wenv, &cur);
-		if (!xlate_check(&cur, acc, wp, nxe, &dummy))
-			r->flags |= ACCF_SPURIOUS_PF;
-		staleness(m, cpu, va, &used, r);
-		return finish(m, cpu, va, acc, r, start);
-	}
+	if (xlate_check(&used, acc, wp, nxe, &pfec))
+		return hit_fault_path(m, cpu, va, acc, pcid, &used, pfec, r, start);
 	if ((acc & ACC_WRITE) && !(used.perm & XP_D)) {
 		/* A write through an entry cached with D=0 must set D in
 		 * memory: the processor re-walks (§4.8). */
 		r->flags |= ACCF_DIRTY_ASSIST;
-		return walk_path(m, cpu, va, acc, r, &ec, start);
+		return walk_path(m, cpu, va, acc, pcid, r, &ec, start);
 	}
 	r->path = hit.where;
 	r->pa = xlate_pa(&used, va);
-	staleness(m, cpu, va, &used, r);
-	return finish(m, cpu, va, acc, r, start);
+	staleness(m, cpu, va, pcid, &used, r);
+	/* finish() without the fault handling: r->fault is 0 here. */
+	r->cycles = c->clock - start;
+	access_event(m, cpu, va, acc, pcid, r);
+	return 0;
 }

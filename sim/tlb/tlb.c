@@ -91,51 +91,68 @@ static inline struct tlb_entry *set_of(struct tlb_array *a, uint64_t vpn)
 	return &a->e[(size_t)(vpn & a->set_mask) * a->ways];
 }
 
+/* The vpn is compared first: it is what differs in almost every way
+ * probed, so a miss costs one compare per way. (The fields are plain
+ * reads; the order of the tests changes nothing but speed.) */
 static inline bool match(const struct tlb_entry *e, uint64_t vpn, uint8_t size,
                          uint16_t pcid)
 {
-	return e->valid && e->vpn == vpn && e->size_log2 == size &&
+	return e->vpn == vpn && e->valid && e->size_log2 == size &&
 	       (e->global || e->pcid == pcid);
 }
 
-static struct tlb_entry *array_find(struct tlb_array *a, uint64_t va, uint8_t size,
-                                    uint16_t pcid)
+/* The first way of the set holding vpn that matches, or NULL. No side
+ * effects. */
+static inline struct tlb_entry *set_find(const struct tlb_array *a, uint64_t vpn,
+                                         uint8_t size, uint16_t pcid)
+{
+	struct tlb_entry *s = set_of((struct tlb_array *)a, vpn);
+	for (uint32_t w = 0, n = a->ways; w < n; w++)
+		if (match(&s[w], vpn, size, pcid))
+			return &s[w];
+	return NULL;
+}
+
+/* A hit makes the entry the most recently used of its array. */
+static inline struct tlb_entry *array_find(struct tlb_array *a, uint64_t va, uint8_t size,
+                                           uint16_t pcid)
 {
 	if (!a->e)
 		return NULL;
-	uint64_t vpn = va >> size;
-	struct tlb_entry *s = set_of(a, vpn);
-	for (uint32_t w = 0; w < a->ways; w++)
-		if (match(&s[w], vpn, size, pcid)) {
-			s[w].lru = ++a->clock;
-			return &s[w];
-		}
-	return NULL;
+	struct tlb_entry *e = set_find(a, va >> size, size, pcid);
+	if (e)
+		e->lru = ++a->clock;
+	return e;
 }
 
 /* Sizes probed in each structure, smallest first. */
 static const uint8_t sizes_all[3] = {12, 21, 30};
 
-static struct tlb_entry *l1_find(struct tlb *t, uint64_t va, uint16_t pcid, bool exec)
+/* The L1 probes in order: the 4 KiB probe (ITLB or L1 DTLB, size 12)
+ * first, then the larger sizes. tlb_lookup() makes the first probe inline
+ * and l1_find_large() the rest, so that an L1 4 KiB hit costs one set
+ * scan and no call. */
+static inline struct tlb_array *l1_first(struct tlb *t, bool exec)
 {
-	if (exec) {
-		for (int i = 0; i < 2; i++) {
-			struct tlb_entry *e = array_find(&t->l1i, va, sizes_all[i], pcid);
-			if (e)
-				return e;
-		}
-		return NULL;
-	}
-	for (int i = 0; i < 3; i++) {
-		struct tlb_array *a = t->unified_l1d ? &t->l1d[0] : &t->l1d[i];
-		struct tlb_entry *e = array_find(a, va, sizes_all[i], pcid);
-		if (e)
-			return e;
-	}
-	return NULL;
+	return exec ? &t->l1i : &t->l1d[0];
 }
 
-static struct tlb_entry *l2_find(struct tlb *t, uint64_t va, uint16_t pcid)
+static struct tlb_entry *l1_find_large(struct tlb *t, uint64_t va, uint16_t pcid, bool exec)
+{
+	struct tlb_entry *e;
+	if (exec)
+		return array_find(&t->l1i, va, sizes_all[1], pcid);
+	if (t->unified_l1d) {
+		if ((e = array_find(&t->l1d[0], va, sizes_all[1], pcid)))
+			return e;
+		return array_find(&t->l1d[0], va, sizes_all[2], pcid);
+	}
+	if ((e = array_find(&t->l1d[1], va, sizes_all[1], pcid)))
+		return e;
+	return array_find(&t->l1d[2], va, sizes_all[2], pcid);
+}
+
+static inline struct tlb_entry *l2_find(struct tlb *t, uint64_t va, uint16_t pcid)
 {
 	struct tlb_entry *e = array_find(&t->l2, va, 12, pcid);
 	if (!e)
@@ -145,29 +162,36 @@ static struct tlb_entry *l2_find(struct tlb *t, uint64_t va, uint16_t pcid)
 	return e;
 }
 
-static void array_insert(struct tlb_array *a, const struct tlb_entry *proto,
-                         tlb_evict_fn cb, void *ctx)
+/* Returns the way now holding the entry (NULL if the array has none).
+ * The victim is the way holding the same page and tag if any (refill in
+ * place), else the first invalid way, else the valid way with the lowest
+ * lru stamp (the lowest way index on a tie). */
+static struct tlb_entry *array_insert(struct tlb_array *a, const struct tlb_entry *proto,
+                                      tlb_evict_fn cb, void *ctx)
 {
 	if (!a->e)
-		return;
+		return NULL;
 	assert((proto->pa_base & ((1ull << proto->size_log2) - 1)) == 0);
 	struct tlb_entry *s = set_of(a, proto->vpn);
-	struct tlb_entry *victim = NULL;
-	for (uint32_t w = 0; w < a->ways; w++) {
+	struct tlb_entry *victim = NULL, *invalid = NULL, *oldest = NULL;
+	for (uint32_t w = 0, n = a->ways; w < n; w++) {
 		struct tlb_entry *e = &s[w];
+		if (!e->valid) {
+			if (!invalid)
+				invalid = e;
+			continue;
+		}
 		/* Same page, same tag: refill in place (never two copies). */
-		if (e->valid && e->vpn == proto->vpn && e->size_log2 == proto->size_log2 &&
+		if (e->vpn == proto->vpn && e->size_log2 == proto->size_log2 &&
 		    e->global == proto->global && (e->global || e->pcid == proto->pcid)) {
 			victim = e;
 			break;
 		}
-		if (!e->valid) {
-			if (!victim || victim->valid)
-				victim = e;
-		} else if (!victim || (victim->valid && e->lru < victim->lru)) {
-			victim = e;
-		}
+		if (!oldest || e->lru < oldest->lru)
+			oldest = e;
 	}
+	if (!victim)
+		victim = invalid ? invalid : oldest;
 	assert(victim);
 	if (victim->valid && cb &&
 	    !(victim->vpn == proto->vpn && victim->size_log2 == proto->size_log2))
@@ -175,6 +199,7 @@ static void array_insert(struct tlb_array *a, const struct tlb_entry *proto,
 	*victim = *proto;
 	victim->valid = 1;
 	victim->lru = ++a->clock;
+	return victim;
 }
 
 /* A 1 GiB translation as the 2 MiB piece containing va (Zen's L2 "smashes"
@@ -189,10 +214,12 @@ static struct tlb_entry smash_to_2m(const struct tlb_entry *e, uint64_t va)
 	return s;
 }
 
-bool tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, bool exec,
-                struct tlb_hit *hit, tlb_evict_fn cb, void *ctx)
+/* Everything after an L1 4 KiB miss. */
+static bool __attribute__((noinline))
+lookup_rest(struct tlb *t, uint64_t va, uint16_t pcid, bool exec, struct tlb_hit *hit,
+            tlb_evict_fn cb, void *ctx)
 {
-	struct tlb_entry *e = l1_find(t, va, pcid, exec);
+	struct tlb_entry *e = l1_find_large(t, va, pcid, exec);
 	if (e) {
 		t->hits_l1++;
 		hit->e = e;
@@ -215,11 +242,31 @@ bool tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, bool exec,
 	} else {
 		l1 = t->unified_l1d ? &t->l1d[0] : &t->l1d[size_index(copy.size_log2)];
 	}
-	array_insert(l1, &copy, cb, ctx);
-	struct tlb_entry *l1e = l1_find(t, va, pcid, exec);
+	struct tlb_entry *l1e = array_insert(l1, &copy, cb, ctx);
+	/* An L1 lookup now finds exactly the entry just inserted: the first
+	 * lookup matched nothing in L1, and the insertion changed only that
+	 * way (copy matches va under pcid as e did). The lookup's side
+	 * effect, a second LRU stamp, is applied directly. */
+	if (l1e) {
+		assert(l1e == set_find(l1, va >> l1e->size_log2, l1e->size_log2, pcid));
+		l1e->lru = ++l1->clock;
+	}
 	hit->e = l1e ? l1e : e;
 	hit->where = PATH_L2;
 	return true;
+}
+
+bool tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, bool exec,
+                struct tlb_hit *hit, tlb_evict_fn cb, void *ctx)
+{
+	struct tlb_entry *e = array_find(l1_first(t, exec), va, sizes_all[0], pcid);
+	if (e) {
+		t->hits_l1++;
+		hit->e = e;
+		hit->where = PATH_L1;
+		return true;
+	}
+	return lookup_rest(t, va, pcid, exec, hit, cb, ctx);
 }
 
 void tlb_fill(struct tlb *t, const struct tlb_entry *proto, bool exec,
@@ -253,13 +300,15 @@ void tlb_fill(struct tlb *t, const struct tlb_entry *proto, bool exec,
 unsigned psc_lookup(struct tlb *t, uint64_t va, uint16_t pcid, uint64_t *table_pa,
                     uint8_t *perm)
 {
-	/* Deepest first: a PDE-cache hit leaves only the PTE to read. */
+	/* Deepest first: a PDE-cache hit leaves only the PTE to read. A
+	 * (pcid, prefix) is held at most once per array (psc_fill refills in
+	 * place), so the first match is the only one. */
 	for (int i = 2; i >= 0; i--) {
 		struct psc_array *a = &t->psc[i];
 		uint64_t prefix = va >> LEVEL_SHIFT(a->level);
-		for (uint32_t k = 0; k < a->n; k++) {
-			struct psc_entry *e = &a->e[k];
-			if (e->valid && e->pcid == pcid && e->prefix == prefix) {
+		struct psc_entry *e = a->e;
+		for (uint32_t k = 0, n = a->n; k < n; k++, e++) {
+			if (e->prefix == prefix && e->valid && e->pcid == pcid) {
 				e->lru = ++a->clock;
 				*table_pa = e->table_pa;
 				*perm = e->perm;
@@ -270,6 +319,9 @@ unsigned psc_lookup(struct tlb *t, uint64_t va, uint16_t pcid, uint64_t *table_p
 	return 0;
 }
 
+/* Victim choice as in array_insert: the entry for the same (pcid,
+ * prefix), else the first invalid one, else the least recently used
+ * (lowest index on a tie). */
 void psc_fill(struct tlb *t, unsigned level, uint64_t va, uint16_t pcid,
               uint64_t table_pa, uint8_t perm, uint64_t seq, tlb_evict_fn cb,
               void *ctx)
@@ -279,20 +331,23 @@ void psc_fill(struct tlb *t, unsigned level, uint64_t va, uint16_t pcid,
 	if (a->n == 0)
 		return;
 	uint64_t prefix = va >> LEVEL_SHIFT(level);
-	struct psc_entry *victim = NULL;
-	for (uint32_t k = 0; k < a->n; k++) {
+	struct psc_entry *victim = NULL, *invalid = NULL, *oldest = NULL;
+	for (uint32_t k = 0, n = a->n; k < n; k++) {
 		struct psc_entry *e = &a->e[k];
-		if (e->valid && e->pcid == pcid && e->prefix == prefix) {
+		if (!e->valid) {
+			if (!invalid)
+				invalid = e;
+			continue;
+		}
+		if (e->prefix == prefix && e->pcid == pcid) {
 			victim = e;
 			break;
 		}
-		if (!e->valid) {
-			if (!victim || victim->valid)
-				victim = e;
-		} else if (!victim || (victim->valid && e->lru < victim->lru)) {
-			victim = e;
-		}
+		if (!oldest || e->lru < oldest->lru)
+			oldest = e;
 	}
+	if (!victim)
+		victim = invalid ? invalid : oldest;
 	assert(victim);
 	if (victim->valid && cb && !(victim->pcid == pcid && victim->prefix == prefix)) {
 		struct tlb_entry v = {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# A short run of every benchmark: it must finish and print its figures
+# beside its baseline. The numbers themselves are not judged here (no timed
+# assertions); `./dev.sh bench` runs the full sizes.
+set -u
+BIN=$(dirname "$1")/bench
+fail=0; n=0
+run() { # NAME PATTERN CMD...
+	local name=$1 pat=$2
+	shift 2
+	n=$((n + 1))
+	if ! out=$("$@" 2>&1) || ! grep -Eq -- "$pat" <<<"$out"; then
+		echo "FAIL $name"
+		echo "$out" | head -20
+		fail=$((fail + 1))
+	fi
+}
+run bench_tlb 'baseline' "$BIN/bench_tlb" 20000
+run bench_record 'baseline|bare' "$BIN/bench_record" 20000
+echo "$((n - fail)) passed, $fail failed"
+[ "$fail" -eq 0 ]
