@@ -86,8 +86,7 @@ static uint64_t first_va(struct machine *m, uint64_t pfn, unsigned index, unsign
 	struct pt_path p;
 	if (ptm_paths(&m->pt, &m->mem, pfn, &p, 1) == 0)
 		return UINT64_MAX;
-	uint64_t va = p.va | ((uint64_t)index << LEVEL_SHIFT(level));
-	return (va & (1ull << 47)) ? (va | 0xffff000000000000ull) : va;
+	return canonical_va(p.va | ((uint64_t)index << LEVEL_SHIFT(level)));
 }
 
 uint64_t machine_store64(struct machine *m, int cpu, uint64_t pa, uint64_t val, bool hw_ad)

@@ -18,11 +18,7 @@
 #include "sim/machine.h"
 #include "sim/tlb/pte.h"
 #include "sim/tlb/walk.h"
-
-static uint64_t canonical(uint64_t va)
-{
-	return (va & (1ull << 47)) ? (va | 0xffff000000000000ull) : (va & ((1ull << 48) - 1));
-}
+#include "sim/vec.h"
 
 static inline uint64_t range_last(uint64_t va, unsigned level)
 {
@@ -88,14 +84,7 @@ static struct env_slot *slot_find(struct env_cpu *e, uint32_t pcid, bool create)
 		return &e->slots[lo];
 	if (!create)
 		return NULL;
-	if (e->nslots == e->capslots) {
-		uint32_t nc = e->capslots ? e->capslots * 2 : 4;
-		struct env_slot *ns = realloc(e->slots, nc * sizeof(*ns));
-		if (!ns)
-			abort();
-		e->slots = ns;
-		e->capslots = nc;
-	}
+	VEC_RESERVE(e->slots, e->capslots, e->nslots, 4);
 	memmove(&e->slots[lo + 1], &e->slots[lo], (e->nslots - lo) * sizeof(e->slots[0]));
 	e->nslots++;
 	memset(&e->slots[lo], 0, sizeof(e->slots[lo]));
@@ -167,14 +156,7 @@ static void snap_push(struct env_snap *s, uint32_t *cap, uint64_t va, uint64_t e
 		s->truncated = true;
 		return;
 	}
-	if (s->n == *cap) {
-		uint32_t nc = *cap ? *cap * 2 : 16;
-		struct env_leaf *nl = realloc(s->leaves, nc * sizeof(*nl));
-		if (!nl)
-			abort();
-		s->leaves = nl;
-		*cap = nc;
-	}
+	VEC_RESERVE(s->leaves, *cap, s->n, 16);
 	s->leaves[s->n++] = (struct env_leaf){.va = va, .entry = e, .level = (uint8_t)level,
 	                                      .perm_above = perm};
 	if (e & PTE_G)
@@ -195,7 +177,7 @@ static void snap_collect(struct machine *m, struct env_snap *s, uint32_t *cap,
 		uint64_t e = d[i];
 		if (!pte_present(e) || pte_reserved(e, level, &m->wenv))
 			continue;
-		uint64_t va = canonical(va_base | ((uint64_t)i << LEVEL_SHIFT(level)));
+		uint64_t va = canonical_va(va_base | ((uint64_t)i << LEVEL_SHIFT(level)));
 		if (pte_is_leaf(e, level))
 			snap_push(s, cap, va, e, level, perm);
 		else
@@ -245,14 +227,7 @@ static void rec_add(struct machine *m, unsigned cpu, const struct env_rec *proto
 {
 	struct env_cpu *e = &m->cpus[cpu].env;
 	assert(m->envg.live_records < ENV_MAX_RECORDS);
-	if (e->nrecs == e->caprecs) {
-		uint32_t nc = e->caprecs ? e->caprecs * 2 : 16;
-		struct env_rec *nr = realloc(e->recs, nc * sizeof(*nr));
-		if (!nr)
-			abort();
-		e->recs = nr;
-		e->caprecs = nc;
-	}
+	VEC_RESERVE(e->recs, e->caprecs, e->nrecs, 16);
 	struct env_rec *r = &e->recs[e->nrecs++];
 	*r = *proto;
 	r->id = ++m->envg.next_id;
@@ -293,7 +268,7 @@ void env_note_write(struct machine *m, uint64_t table_pfn, unsigned index,
 	unsigned np = ptm_paths(&m->pt, &m->mem, table_pfn, paths, PT_MAX_PATHS);
 	bool leaf = pte_is_leaf(old, level);
 	for (unsigned k = 0; k < np; k++) {
-		uint64_t va = canonical(paths[k].va | ((uint64_t)index << LEVEL_SHIFT(level)));
+		uint64_t va = canonical_va(paths[k].va | ((uint64_t)index << LEVEL_SHIFT(level)));
 		struct env_rec proto = {
 			.seq = seq,
 			.va = va,
@@ -420,7 +395,7 @@ static void psc_cmp_rec(struct psc_cmp *pc, uint64_t table_pa, unsigned level, u
 		uint64_t e = d[i];
 		if (!pte_present(e) || pte_reserved(e, level, &pc->m->wenv))
 			continue;
-		uint64_t va = canonical(va_base | ((uint64_t)i << LEVEL_SHIFT(level)));
+		uint64_t va = canonical_va(va_base | ((uint64_t)i << LEVEL_SHIFT(level)));
 		if (pte_is_leaf(e, level)) {
 			pc->budget--;
 			struct env_leaf l = {.va = va, .entry = e, .level = (uint8_t)level,
@@ -474,14 +449,7 @@ static int rec_class(struct machine *m, const struct env_rec *r, int *reason)
 static void drop_note(struct machine *m, uint64_t id, int cls, struct env_inv_result *res)
 {
 	struct env_global *g = &m->envg;
-	if (g->ndrops == g->capdrops) {
-		uint32_t nc = g->capdrops ? g->capdrops * 2 : 64;
-		struct env_drop *nd = realloc(g->drops, nc * sizeof(*nd));
-		if (!nd)
-			abort();
-		g->drops = nd;
-		g->capdrops = nc;
-	}
+	VEC_RESERVE(g->drops, g->capdrops, g->ndrops, 64);
 	g->drops[g->ndrops++] = (struct env_drop){.id = id, .cls = (uint8_t)cls};
 	res->removed++;
 	if (cls == ENV_STALE)
@@ -704,7 +672,7 @@ static bool trees_differ(struct machine *m, uint64_t a_pa, uint64_t b_pa, unsign
 			continue;
 		if (((ea ^ eb) & ~(PTE_A | PTE_D)) == 0 && pa_perm == pb_perm)
 			continue;
-		uint64_t va = canonical(va_base | ((uint64_t)i << LEVEL_SHIFT(level)));
+		uint64_t va = canonical_va(va_base | ((uint64_t)i << LEVEL_SHIFT(level)));
 		if (pte_is_leaf(ea, level)) {
 			if (globals_only && !(ea & PTE_G))
 				continue;

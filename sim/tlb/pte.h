@@ -38,6 +38,12 @@
 
 #define CANONICAL(va) ((uint64_t)((int64_t)((va) << 16) >> 16) == (va))
 
+/* The canonical form of a 48-bit linear address (bit 47 sign-extended). */
+static inline uint64_t canonical_va(uint64_t va)
+{
+	return (va & (1ull << 47)) ? (va | 0xffff000000000000ull) : (va & ((1ull << 48) - 1));
+}
+
 /* Flags whose change alters a translation (everything but A and D and the
  * software-available bits; the address is compared separately). */
 #define PTE_XLATE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_PS | \

@@ -6,6 +6,7 @@
 
 #include "sim/tlb/pte.h"
 #include "sim/tlb/tlb.h"
+#include "sim/vec.h"
 
 void ptm_init(struct ptmeta *p)
 {
@@ -43,14 +44,7 @@ static struct pt_info *get_or_add(struct ptmeta *p, uint64_t pfn, unsigned level
 		}
 		return i;
 	}
-	if (p->n == p->cap) {
-		uint32_t nc = p->cap ? p->cap * 2 : 256;
-		struct pt_info *nv = realloc(p->v, nc * sizeof(*nv));
-		if (!nv)
-			abort();
-		p->v = nv;
-		p->cap = nc;
-	}
+	VEC_RESERVE(p->v, p->cap, p->n, 256);
 	i = &p->v[p->n];
 	memset(i, 0, sizeof(*i));
 	i->pfn = pfn;
@@ -63,14 +57,7 @@ static struct pt_info *get_or_add(struct ptmeta *p, uint64_t pfn, unsigned level
 
 static void add_link(struct pt_info *c, uint64_t parent, unsigned index)
 {
-	if (c->nlinks == c->caplinks) {
-		uint32_t nc = c->caplinks ? c->caplinks * 2 : 2;
-		struct pt_link *nl = realloc(c->links, nc * sizeof(*nl));
-		if (!nl)
-			abort();
-		c->links = nl;
-		c->caplinks = nc;
-	}
+	VEC_RESERVE(c->links, c->caplinks, c->nlinks, 2);
 	c->links[c->nlinks++] = (struct pt_link){parent, index, 0};
 }
 
@@ -177,11 +164,6 @@ static uint8_t entry_perm(uint64_t e)
 	                 ((e & PTE_NX) ? XP_NX : 0));
 }
 
-static uint64_t canonical(uint64_t va)
-{
-	return (va & (1ull << 47)) ? (va | 0xffff000000000000ull) : va;
-}
-
 static unsigned paths_rec(struct ptmeta *p, struct mem *m, const struct pt_info *t,
                           uint64_t va_below, uint8_t perm_below, struct pt_path *out,
                           unsigned n, unsigned max, unsigned depth)
@@ -189,7 +171,7 @@ static unsigned paths_rec(struct ptmeta *p, struct mem *m, const struct pt_info 
 	if (depth > 4 || n >= max)
 		return n;
 	if (t->level == 4) {
-		out[n++] = (struct pt_path){t->pfn, canonical(va_below), perm_below};
+		out[n++] = (struct pt_path){t->pfn, canonical_va(va_below), perm_below};
 		return n;
 	}
 	for (uint32_t k = 0; k < t->nlinks && n < max; k++) {
