@@ -324,6 +324,67 @@ START_TEST(cr3_two_roots_two_pcids)
 }
 END_TEST
 
+/* hw-facts §1.1 table: MOV CR4 setting SMEP (0->1) invalidates all
+ * entries of the CURRENT PCID and its PSC entries. Other PCIDs are not
+ * listed (the minimum model keeps them). */
+#define CR4_SMEP_BIT (1ull << 20)
+START_TEST(cr4_smep_set_flushes_current_pcid)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	uint64_t pa = fx_map_page(x, VA_4K, PTE_RW, NULL);
+	fx_pcide(x, 1);
+	fx_expect(x, VA_4K, ACC_READ, PATH_WALK, pa);
+	ck_assert_int_eq(fx_cr3(x, 2, false), 0);
+	fx_expect(x, VA_4K, ACC_READ, PATH_WALK, pa);
+	size_t mk = fx_mark(x);
+	ck_assert_int_eq(fx_cr4(x, CR4_SMEP_BIT, 0), 0);
+	const struct event *f = fx_one_flush(x, mk);
+	fx_check_flush(f, INSTR_MOV_CR4, SCOPE_PCID, 2);
+	fx_expect(x, VA_4K, ACC_READ, PATH_WALK, pa);
+	ck_assert_int_eq(fx_cr3(x, 1, true), 0);
+	fx_expect(x, VA_4K, ACC_READ, PATH_L1, pa);
+	/* SMEP 1->0 is not in the table: no invalidation. */
+	mk = fx_mark(x);
+	ck_assert_int_eq(fx_cr4(x, 0, CR4_SMEP_BIT), 0);
+	ck_assert_uint_eq(fx_count(x, mk, EV_FLUSH), 0);
+	fx_expect(x, VA_4K, ACC_READ, PATH_L1, pa);
+	fx_free(x);
+}
+END_TEST
+
+/* MOV CR4 #GP (SDM MOV CR reference page): reserved bits (15, 63:32),
+ * clearing PAE or changing LA57 in IA-32e mode. CR4 unchanged. */
+START_TEST(cr4_reserved_and_mode_bits_gp)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	uint64_t cr4 = fx_cpu(x)->cr4;
+	const uint64_t set[] = {1ull << 15, 1ull << 32, 1ull << 63, 1ull << 12 /* LA57 */};
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		size_t mk = fx_mark(x);
+		expect_cr_gp(x, mk, fx_cr4(x, set[i], 0), INSTR_MOV_CR4, 4);
+		ck_assert_uint_eq(fx_cpu(x)->cr4, cr4);
+	}
+	size_t mk = fx_mark(x);
+	expect_cr_gp(x, mk, fx_cr4(x, 0, CR4_PAE), INSTR_MOV_CR4, 4);
+	ck_assert_uint_eq(fx_cpu(x)->cr4, cr4);
+	fx_free(x);
+}
+END_TEST
+
+/* MOV CR0 #GP: clearing PG in 64-bit mode, bits 63:32 set. */
+START_TEST(cr0_gp_rules)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	uint64_t cr0 = fx_cpu(x)->cr0;
+	size_t mk = fx_mark(x);
+	expect_cr_gp(x, mk, cpu_mov_cr0(&x->m, 0, cr0 & ~CR0_PG), INSTR_MOV_CR0, 0);
+	mk = fx_mark(x);
+	expect_cr_gp(x, mk, cpu_mov_cr0(&x->m, 0, cr0 | (1ull << 40)), INSTR_MOV_CR0, 0);
+	ck_assert_uint_eq(fx_cpu(x)->cr0, cr0);
+	fx_free(x);
+}
+END_TEST
+
 static Suite *mmu_cr_suite(void)
 {
 	Suite *s = suite_create("mmu_cr");
@@ -334,6 +395,9 @@ static Suite *mmu_cr_suite(void)
 	tcase_add_loop_test(tc, cr4_pge_toggle_flushes_all, 0, 2);
 	tcase_add_loop_test(tc, cr4_pcide_clear_flushes_all, 0, 2);
 	tcase_add_loop_test(tc, cr4_pcide_clear_with_nonzero_pcid, 0, 2);
+	tcase_add_loop_test(tc, cr4_smep_set_flushes_current_pcid, 0, 2);
+	tcase_add_loop_test(tc, cr4_reserved_and_mode_bits_gp, 0, 2);
+	tcase_add_loop_test(tc, cr0_gp_rules, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cr3");

@@ -252,6 +252,57 @@ START_TEST(env_ad_bits_no_record)
 	fx_store(x, epa, fx_read(x, epa) & ~(PTE_A | PTE_D));
 	ck_assert_uint_eq(fx_cpu(x)->env.nrecs, 0);
 	ck_assert_uint_eq(env_quiesce(&x->m, 0), 0);
+	/* Bits ignored by the processor (11:9, 58:52) neither. */
+	fx_store(x, epa, fx_read(x, epa) | (1ull << 9) | (1ull << 11) | (1ull << 55));
+	ck_assert_uint_eq(fx_cpu(x)->env.nrecs, 0);
+	ck_assert_uint_eq(env_quiesce(&x->m, 0), 0);
+	fx_free(x);
+}
+END_TEST
+
+/* A memory-type change (PCD) of a cached page without invalidation is
+ * stale: the cached translation carries the old type. */
+START_TEST(env_memtype_change_stale)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	uint64_t epa;
+	fx_map_page(x, VA_4K, PTE_RW, &epa);
+	fx_expect_path(x, VA_4K, ACC_READ, PATH_WALK);
+	fx_store(x, epa, fx_read(x, epa) | PTE_PCD);
+	ck_assert_uint_gt(env_quiesce(&x->m, 0), 0);
+	ck_assert_int_eq(cpu_invlpg(&x->m, 0, VA_4K), 0);
+	ck_assert_uint_eq(env_quiesce(&x->m, 0), 0);
+	fx_free(x);
+}
+END_TEST
+
+/* §4.10.3: a cached PDE keeps the rights it had. After clearing R/W in a
+ * PDE without invalidation, a write to a page under it that was never
+ * accessed may still succeed through the PDE cache (the SDM allows it);
+ * if it does, it must be flagged stale. After INVLPG (which drops all PSC
+ * entries of the PCID and the page's entry) the write faults. */
+START_TEST(env_stale_psc_rights)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	fx_map_page(x, VA_4K, PTE_RW, NULL);
+	uint64_t pb = fx_map_page(x, VA_4K_B, PTE_RW, NULL);
+	fx_expect_path(x, VA_4K, ACC_READ, PATH_WALK);
+	uint64_t pde = fx_entry(x, VA_4K, 2);
+	fx_store(x, pde, fx_read(x, pde) & ~PTE_RW);
+	ck_assert_uint_gt(env_quiesce(&x->m, 0), 0);
+	struct access_result r = fx_acc(x, VA_4K_B, ACC_WRITE);
+	if (r.fault == 0) {
+		ck_assert_uint_eq(r.pa, pb);
+		ck_assert_msg((r.flags & (ACCF_STALE | ACCF_MAY_STALE)) ==
+		              (ACCF_STALE | ACCF_MAY_STALE), "flags %#x", r.flags);
+	} else {
+		ck_assert_int_eq(r.fault, VEC_PF);
+		ck_assert_uint_eq(r.pfec, PFEC_P | PFEC_W);
+	}
+	ck_assert_int_eq(cpu_invlpg(&x->m, 0, VA_4K_B), 0);
+	fx_expect_pf(x, VA_4K_B, ACC_WRITE, PFEC_P | PFEC_W);
+	ck_assert_int_eq(cpu_invlpg(&x->m, 0, VA_4K), 0);
+	ck_assert_uint_eq(env_quiesce(&x->m, 0), 0);
 	fx_free(x);
 }
 END_TEST
@@ -412,6 +463,38 @@ START_TEST(env_global_differs_between_roots)
 }
 END_TEST
 
+/* The usual kernel layout: every address space links the same kernel
+ * PDPT, whose pages are global. Switching roots (PCIDE=0, PGE=1) keeps
+ * the global entries, which is correct here: nothing is stale (no false
+ * positive from the alias check). */
+START_TEST(env_shared_global_half_not_stale)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	uint64_t root_a = x->root, root_b = fx_alloc(x);
+	uint64_t pk = fx_alloc(x);
+	fx_map_in(x, root_a, VA_K, pk, 12, PTE_RW | PTE_G);
+	fx_map_in(x, root_a, VA_4K, fx_alloc(x), 12, PTE_RW);
+	fx_map_in(x, root_b, VA_4K, fx_alloc(x), 12, PTE_RW);
+	/* root_b's PML4[511] = root_a's: the kernel half is shared. */
+	mem_write64(&x->m.mem, root_b + 8 * 511, fx_read(x, root_a + 8 * 511));
+	ck_assert_int_eq(fx_cr4(x, CR4_PGE, 0), 0);
+	fx_expect(x, VA_K, ACC_READ, PATH_WALK, pk);
+	fx_expect_path(x, VA_4K, ACC_READ, PATH_WALK);
+	for (int k = 0; k < 3; k++) {
+		ck_assert_int_eq(cpu_mov_cr3(&x->m, 0, k % 2 ? root_a : root_b), 0);
+		struct access_result r = fx_acc(x, VA_K + 8, ACC_READ);
+		ck_assert_int_eq(r.path, PATH_L1);
+		ck_assert_uint_eq(r.pa, pk + 8);
+		ck_assert_uint_eq(r.flags, 0);
+		r = fx_acc(x, VA_4K, ACC_READ);
+		ck_assert_int_eq(r.path, PATH_WALK);
+		ck_assert_uint_eq(r.flags, 0);
+		ck_assert_uint_eq(env_quiesce(&x->m, 0), 0);
+	}
+	fx_free(x);
+}
+END_TEST
+
 /* §4.10.4.2: after a PDE that references a page table is changed to
  * reference another one, INVLPG of one address drops all PSC entries but
  * only that page's TLB entries: every page that may be cached from the old
@@ -552,12 +635,15 @@ static Suite *mmu_env_suite(void)
 	tcase_add_loop_test(tc, env_freed_table_psc_refs, 0, 2);
 	tcase_add_loop_test(tc, env_map_new_no_record, 0, 2);
 	tcase_add_loop_test(tc, env_ad_bits_no_record, 0, 2);
+	tcase_add_loop_test(tc, env_memtype_change_stale, 0, 2);
+	tcase_add_loop_test(tc, env_stale_psc_rights, 0, 2);
 	tcase_add_loop_test(tc, env_flush_necessary_bit, 0, 2);
 	tcase_add_loop_test(tc, env_global_change_survives_mov_cr3, 0, 2);
 	tcase_add_loop_test(tc, env_nonglobal_change_mov_cr3_enough, 0, 2);
 	tcase_add_loop_test(tc, env_pcid_change_needs_that_pcid, 0, 2);
 	tcase_add_loop_test(tc, env_pcid_reuse_alias, 0, 2);
 	tcase_add_loop_test(tc, env_global_differs_between_roots, 0, 2);
+	tcase_add_loop_test(tc, env_shared_global_half_not_stale, 0, 2);
 	tcase_add_loop_test(tc, env_pde_replace_needs_each_page, 0, 2);
 	tcase_add_loop_test(tc, env_other_cpu_needs_own_invlpg, 0, 2);
 	suite_add_tcase(s, tc);

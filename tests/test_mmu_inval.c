@@ -36,6 +36,7 @@ START_TEST(invlpg_current_pcid)
 	fx_check_flush(f, INSTR_INVLPG, SCOPE_PAGE, 1);
 	ck_assert_uint_eq(f->a, VA_4K + 0x123);
 	ck_assert_uint_eq(f->c, 2 + 3);
+	ck_assert(f->f & (1u << 9)); /* globals for the page too */
 	ck_assert_uint_eq(fx_count(x, mk, EV_FAULT), 0);
 	/* Full walk again: 4 levels read (no PSC entry left). */
 	mk = fx_mark(x);
@@ -232,6 +233,7 @@ START_TEST(invpcid0_individual)
 	const struct event *f = fx_one_flush(x, mk);
 	fx_check_flush(f, INSTR_INVPCID0, SCOPE_PAGE, 2);
 	ck_assert_uint_eq(f->a, VA_K);
+	ck_assert_uint_eq(f->f & (1u << 9), 0); /* not for globals */
 	fx_expect(x, VA_K, ACC_READ, PATH_L1, s.pg);
 
 	/* PCID 1's VA_4K named from PCID 2: PCID 2's own entry stays. */

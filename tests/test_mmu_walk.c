@@ -76,6 +76,22 @@ START_TEST(walk_high_half_translates)
 }
 END_TEST
 
+/* §4.5 Tables 4-17/4-18/4-19: bit 12 of a 2-MByte or 1-GByte leaf is PAT,
+ * not an address bit; bit 7 of a 4-KByte PTE is PAT, not PS. The physical
+ * address is unaffected. */
+START_TEST(walk_pat_bits_not_address)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	fx_map(x, VA_2M, PA_2M, 21, PTE_RW | PTE_PAT_LARGE);
+	fx_map(x, VA_1G, PA_1G, 30, PTE_RW | PTE_PAT_LARGE);
+	uint64_t pa = fx_map_page(x, VA_4K, PTE_RW | PTE_PAT4K, NULL);
+	fx_expect(x, VA_2M + 0x345, ACC_READ, PATH_WALK, PA_2M + 0x345);
+	fx_expect(x, VA_1G + 0x345, ACC_READ, PATH_WALK, PA_1G + 0x345);
+	fx_expect(x, VA_4K + 0x345, ACC_READ, PATH_WALK, pa + 0x345);
+	fx_free(x);
+}
+END_TEST
+
 /* Walk: accessed and dirty flags (§4.8) ------------------------------------- */
 
 /* The entries of the path for va (level 4 first); n = number of levels. */
@@ -321,6 +337,37 @@ START_TEST(pf_reserved_2m_address_bits)
 }
 END_TEST
 
+/* §4.5 Table 4-17 (MAXPHYADDR 52): bits 29:13 of a 1-GByte PDPTE are
+ * reserved. */
+START_TEST(pf_reserved_1g_address_bits)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	uint64_t epa = fx_map(x, VA_1G, PA_1G, 30, PTE_RW);
+	fx_store(x, epa, fx_read(x, epa) | (1ull << 21));
+	fx_expect_pf(x, VA_1G, ACC_READ, PFEC_P | PFEC_RSVD);
+	fx_free(x);
+}
+END_TEST
+
+/* With EFER.NXE=0 (no NX on the profile) bit 63 of an entry is reserved
+ * (§4.5), and the I flag of the error code is 0 (§4.7: I is set only with
+ * SMEP or PAE+NXE). */
+START_TEST(pf_without_nxe)
+{
+	struct profile p;
+	fx_profile(profiles[_i], &p);
+	p.has_nx = 0;
+	struct fx *x = fx_new_prof(&p);
+	ck_assert(!(fx_cpu(x)->efer & EFER_NXE));
+	fx_map_page(x, VA_4K, PTE_RW | PTE_NX, NULL);
+	fx_expect_pf(x, VA_4K, ACC_READ, PFEC_P | PFEC_RSVD);
+	fx_expect_pf(x, VA_4K_B, ACC_EXEC, 0);
+	uint64_t pa = fx_map_page(x, VA_4K_B, PTE_RW, NULL);
+	fx_expect(x, VA_4K_B, ACC_EXEC, PATH_WALK, pa);
+	fx_free(x);
+}
+END_TEST
+
 /* A non-canonical linear address is never translated: #GP, no walk. */
 START_TEST(gp_non_canonical_access)
 {
@@ -504,6 +551,38 @@ START_TEST(tlb_g_ignored_without_pge)
 }
 END_TEST
 
+/* §4.10.3: non-leaf entries are cached in the paging-structure caches, so
+ * a walk for another page under a cached PDE reads only the PTE; under a
+ * cached PDPTE, the PDE and the PTE. (EV_WALK d = levels read.) */
+START_TEST(tlb_psc_shortens_walk)
+{
+	struct fx *x = fx_new(profiles[_i]);
+	fx_map_page(x, VA_4K, PTE_RW, NULL);
+	fx_map_page(x, VA_4K_B, PTE_RW, NULL);
+	fx_map_page(x, VA_4K + 0x200000, PTE_RW, NULL); /* next PDE */
+	const struct {
+		uint64_t va;
+		unsigned levels;
+	} steps[] = {{VA_4K, 4}, {VA_4K_B, 1}, {VA_4K + 0x200000, 2}};
+	for (size_t i = 0; i < 3; i++) {
+		size_t mk = fx_mark(x);
+		fx_expect_path(x, steps[i].va, ACC_READ, PATH_WALK);
+		const struct event *w = fx_last(x, mk, EV_WALK);
+		ck_assert_ptr_nonnull(w);
+		ck_assert_msg(w->d == steps[i].levels, "va %#" PRIx64 ": %" PRIu64
+		              " levels read, expected %u", steps[i].va, w->d, steps[i].levels);
+	}
+	/* §4.10.4.1: INVLPG drops every PSC entry of the PCID, whatever the
+	 * address: a walk for a page never named reads all four levels. */
+	fx_map_page(x, VA_4K + 0x5000, PTE_RW, NULL);
+	ck_assert_int_eq(cpu_invlpg(&x->m, 0, VA_2M), 0);
+	size_t mk = fx_mark(x);
+	fx_expect_path(x, VA_4K + 0x5000, ACC_READ, PATH_WALK);
+	ck_assert_uint_eq(fx_last(x, mk, EV_WALK)->d, 4);
+	fx_free(x);
+}
+END_TEST
+
 /* Smashed 1 GiB pages (model contract, not an SDM rule: hit/miss patterns
  * are micro-architectural). A TLB without 1 GiB entries holds "the 2 MiB
  * piece containing va" (tlb.c smash_to_2m; hw-facts §2 for Zen's L2). So
@@ -548,6 +627,7 @@ static Suite *mmu_walk_suite(void)
 	tcase_add_loop_test(tc, walk_2m_translates, 0, 2);
 	tcase_add_loop_test(tc, walk_1g_translates, 0, 2);
 	tcase_add_test(tc, walk_high_half_translates);
+	tcase_add_loop_test(tc, walk_pat_bits_not_address, 0, 2);
 	tcase_add_loop_test(tc, walk_ad_4k, 0, 2);
 	tcase_add_loop_test(tc, walk_ad_2m, 0, 2);
 	tcase_add_loop_test(tc, walk_ad_1g, 0, 2);
@@ -563,6 +643,8 @@ static Suite *mmu_walk_suite(void)
 	tcase_add_loop_test(tc, pf_reserved_ps_in_pml4e, 0, 2);
 	tcase_add_loop_test(tc, pf_reserved_1g_without_page1gb, 0, 2);
 	tcase_add_test(tc, pf_reserved_2m_address_bits);
+	tcase_add_loop_test(tc, pf_reserved_1g_address_bits, 0, 2);
+	tcase_add_loop_test(tc, pf_without_nxe, 0, 2);
 	tcase_add_loop_test(tc, gp_non_canonical_access, 0, 2);
 	suite_add_tcase(s, tc);
 
@@ -573,6 +655,7 @@ static Suite *mmu_walk_suite(void)
 	tcase_add_loop_test(tc, tlb_replacement_deterministic, 0, 2);
 	tcase_add_loop_test(tc, tlb_global_survives_mov_cr3, 0, 2);
 	tcase_add_loop_test(tc, tlb_g_ignored_without_pge, 0, 2);
+	tcase_add_loop_test(tc, tlb_psc_shortens_walk, 0, 2);
 	tcase_add_test(tc, tlb_1g_itlb_piece_is_accessed_piece);
 	tcase_add_test(tc, tlb_1g_l2_piece_is_accessed_piece);
 	suite_add_tcase(s, tc);

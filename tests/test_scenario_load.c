@@ -380,7 +380,7 @@ static const struct bad bads[] = {
 	{OPS "  - {op: invlpg}\n", "t.yaml:4:5:", "ops[0]: missing required field 'va' for op invlpg"},
 	{OPS "  - {op: rdtsc, cpu: 1}\n", "t.yaml:4:22:", "ops[0].cpu: 1 is out of range 0..0"},
 	{OPS "  - {op: cr0, wp: yes}\n", "t.yaml:4:19:", "ops[0].wp: expected true or false, got 'yes'"},
-	{OPS "  - {op: cr4}\n", "t.yaml:4:5:", "ops[0]: cr4 needs pge or pcide"},
+	{OPS "  - {op: cr4}\n", "t.yaml:4:5:", "ops[0]: cr4 needs pge, pcide or smep"},
 	{OPS "  - {op: delay, cycles: 0}\n", "t.yaml:4:25:", "ops[0].cycles: 0 is out of range 1..0x10000000000"},
 	{OPS "  - {op: invpcid, type: 1, pcid: 0x100000000}\n", "t.yaml:4:34:", "ops[0].pcid: 0x100000000 is out of range 0..0xffffffff"},
 	{OPS "  - {op: access, va: 0, kind: fetch}\n", "t.yaml:4:31:", "ops[0].kind: expected one of read, write, exec, got 'fetch'"},

@@ -162,6 +162,28 @@ static inline struct tlb_entry *l2_find(struct tlb *t, uint64_t va, uint16_t pci
 	return e;
 }
 
+/* Replacement victim among n >= 1 entries: the first invalid one, else
+ * the least recently used (lowest lru stamp, the lowest index on a tie).
+ * The minimum is kept branch-free: the order of the stamps is data. */
+#define DEFINE_VICTIM(name, type)                                        \
+	static uint32_t name(const type *e, uint32_t n)                  \
+	{                                                                \
+		assert(n > 0);                                           \
+		if (!e[0].valid)                                         \
+			return 0;                                        \
+		uint32_t best = 0, best_lru = e[0].lru;                  \
+		for (uint32_t k = 1; k < n; k++) {                       \
+			if (!e[k].valid)                                 \
+				return k;                                \
+			bool lower = e[k].lru < best_lru;                \
+			best = lower ? k : best;                         \
+			best_lru = lower ? e[k].lru : best_lru;          \
+		}                                                        \
+		return best;                                             \
+	}
+DEFINE_VICTIM(way_victim, struct tlb_entry)
+DEFINE_VICTIM(psc_victim, struct psc_entry)
+
 /* Returns the way now holding the entry (NULL if the array has none).
  * The victim is the way holding the same page and tag if any (refill in
  * place), else the first invalid way, else the valid way with the lowest
@@ -173,26 +195,18 @@ static struct tlb_entry *array_insert(struct tlb_array *a, const struct tlb_entr
 		return NULL;
 	assert((proto->pa_base & ((1ull << proto->size_log2) - 1)) == 0);
 	struct tlb_entry *s = set_of(a, proto->vpn);
-	struct tlb_entry *victim = NULL, *invalid = NULL, *oldest = NULL;
+	struct tlb_entry *victim = NULL;
 	for (uint32_t w = 0, n = a->ways; w < n; w++) {
 		struct tlb_entry *e = &s[w];
-		if (!e->valid) {
-			if (!invalid)
-				invalid = e;
-			continue;
-		}
 		/* Same page, same tag: refill in place (never two copies). */
-		if (e->vpn == proto->vpn && e->size_log2 == proto->size_log2 &&
+		if (e->vpn == proto->vpn && e->valid && e->size_log2 == proto->size_log2 &&
 		    e->global == proto->global && (e->global || e->pcid == proto->pcid)) {
 			victim = e;
 			break;
 		}
-		if (!oldest || e->lru < oldest->lru)
-			oldest = e;
 	}
 	if (!victim)
-		victim = invalid ? invalid : oldest;
-	assert(victim);
+		victim = &s[way_victim(s, a->ways)];
 	if (victim->valid && cb &&
 	    !(victim->vpn == proto->vpn && victim->size_log2 == proto->size_log2))
 		cb(ctx, victim, a->structure);
@@ -208,7 +222,9 @@ static struct tlb_entry smash_to_2m(const struct tlb_entry *e, uint64_t va)
 {
 	struct tlb_entry s = *e;
 	uint64_t off = (va & ((1ull << 30) - 1)) & ~((1ull << 21) - 1);
+	assert(e->size_log2 == 30 && (va >> 30) == e->vpn);
 	s.size_log2 = 21;
+	s.page_log2 = 30;
 	s.vpn = va >> 21;
 	s.pa_base = e->pa_base + off;
 	return s;
@@ -269,11 +285,11 @@ bool tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, bool exec,
 	return lookup_rest(t, va, pcid, exec, hit, cb, ctx);
 }
 
-void tlb_fill(struct tlb *t, const struct tlb_entry *proto, bool exec,
+void tlb_fill(struct tlb *t, const struct tlb_entry *proto, uint64_t va, bool exec,
               tlb_evict_fn cb, void *ctx)
 {
 	assert(proto->size_log2 == 12 || proto->size_log2 == 21 || proto->size_log2 == 30);
-	uint64_t va = proto->vpn << proto->size_log2;
+	assert(proto->page_log2 == proto->size_log2 && (va >> proto->size_log2) == proto->vpn);
 	t->fills++;
 	if (exec) {
 		struct tlb_entry c = proto->size_log2 == 30 ? smash_to_2m(proto, va) : *proto;
@@ -319,7 +335,7 @@ unsigned psc_lookup(struct tlb *t, uint64_t va, uint16_t pcid, uint64_t *table_p
 	return 0;
 }
 
-/* Victim choice as in array_insert: the entry for the same (pcid,
+/* Victim choice as in array_insert(): the entry for the same (pcid,
  * prefix), else the first invalid one, else the least recently used
  * (lowest index on a tie). */
 void psc_fill(struct tlb *t, unsigned level, uint64_t va, uint16_t pcid,
@@ -331,24 +347,16 @@ void psc_fill(struct tlb *t, unsigned level, uint64_t va, uint16_t pcid,
 	if (a->n == 0)
 		return;
 	uint64_t prefix = va >> LEVEL_SHIFT(level);
-	struct psc_entry *victim = NULL, *invalid = NULL, *oldest = NULL;
+	struct psc_entry *victim = NULL;
 	for (uint32_t k = 0, n = a->n; k < n; k++) {
 		struct psc_entry *e = &a->e[k];
-		if (!e->valid) {
-			if (!invalid)
-				invalid = e;
-			continue;
-		}
-		if (e->prefix == prefix && e->pcid == pcid) {
+		if (e->prefix == prefix && e->valid && e->pcid == pcid) {
 			victim = e;
 			break;
 		}
-		if (!oldest || e->lru < oldest->lru)
-			oldest = e;
 	}
 	if (!victim)
-		victim = invalid ? invalid : oldest;
-	assert(victim);
+		victim = &a->e[psc_victim(a->e, a->n)];
 	if (victim->valid && cb && !(victim->pcid == pcid && victim->prefix == prefix)) {
 		struct tlb_entry v = {
 			.vpn = victim->prefix,
@@ -415,7 +423,9 @@ struct page_arg {
 static bool pred_page(const struct tlb_entry *e, const void *arg)
 {
 	const struct page_arg *p = arg;
-	if (e->vpn != p->va >> e->size_log2)
+	/* By the size of the PAGE: every 2 MiB piece of a smashed 1 GiB page
+	 * goes, whichever piece holds the address. */
+	if (((e->vpn << e->size_log2) ^ p->va) >> e->page_log2)
 		return false;
 	return e->global ? p->globals : e->pcid == p->pcid;
 }

@@ -44,7 +44,8 @@ struct tlb_entry {
 	uint8_t size_log2; /* 12, 21, 30 */
 	uint8_t perm;      /* XP_* */
 	uint8_t level;     /* level of the leaf entry (1..3) */
-	uint8_t pad;
+	uint8_t page_log2; /* size of the page it came from: 30 for a 1 GiB
+	                      page held as a 2 MiB piece, else size_log2 */
 };
 
 struct tlb_array {
@@ -105,8 +106,10 @@ typedef void (*tlb_evict_fn)(void *ctx, const struct tlb_entry *victim,
 bool tlb_lookup(struct tlb *t, uint64_t va, uint16_t pcid, bool exec,
                 struct tlb_hit *hit, tlb_evict_fn cb, void *ctx);
 
-/* Inserts a leaf translation (L1 of the right kind, and L2). */
-void tlb_fill(struct tlb *t, const struct tlb_entry *proto, bool exec,
+/* Inserts a leaf translation (L1 of the right kind, and L2) for an
+ * access to va: a structure that cannot hold a 1 GiB entry keeps the
+ * 2 MiB piece containing va. */
+void tlb_fill(struct tlb *t, const struct tlb_entry *proto, uint64_t va, bool exec,
               tlb_evict_fn cb, void *ctx);
 
 /* Deepest PSC hit for va under pcid: returns the level of the cached
