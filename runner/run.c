@@ -366,6 +366,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 		         sc->path, sc->ncpus, sc->mem_frames);
 		return sum->exit_code = 2;
 	}
+	m.self_check = o->self_check;
 	struct sched s = {.m = &m, .sc = sc};
 	struct checker *ck = checker_new(o->stop_at_first);
 	struct recorder *rec = NULL;

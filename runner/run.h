@@ -18,6 +18,7 @@ struct run_opts {
 	const char *db_path; /* NULL: no SQLite recording */
 	FILE *out;          /* violations and messages; NULL: silent */
 	bool stop_at_first; /* stop the run at the first violation */
+	bool self_check;    /* check the models' own invariants (slow) */
 	const struct sink *extra; /* more sinks to attach (tests, tools) */
 	unsigned nextra;
 };

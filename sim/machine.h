@@ -57,6 +57,7 @@ struct machine {
 	struct env_global envg;
 	struct walk_env wenv;
 	uint32_t caller; /* interned id stamped on events */
+	bool self_check; /* verify model invariants on every access (slow) */
 	uint32_t caller_scenario, caller_hw;
 };
 

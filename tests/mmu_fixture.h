@@ -94,6 +94,9 @@ static inline struct fx *fx_new_n(const struct profile *p, uint32_t ncpus)
 	struct fx *x = calloc(1, sizeof(*x));
 	ck_assert_ptr_nonnull(x);
 	ck_assert_int_eq(machine_init(&x->m, p, ncpus, FX_MEM_FRAMES, FX_SEED), 0);
+	/* Every access also verifies that the concrete TLB holds nothing the
+	 * envelope does not allow (aborts the test on a model error). */
+	x->m.self_check = true;
 	struct sink s = {
 		.name = "test_mmu", .mask = ~0ull, .ctx = &x->log, .event = fx_sink_event,
 	};

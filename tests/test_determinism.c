@@ -66,7 +66,8 @@ static int run_to(const char *file, const char *db, uint64_t seed, bool has_seed
 	struct scenario sc;
 	struct sc_error e;
 	ck_assert_msg(scenario_load(file, &sc, &e) == 0, "%s", e.msg);
-	struct run_opts o = {.db_path = db, .seed = seed, .has_seed = has_seed};
+	struct run_opts o = {.db_path = db, .seed = seed, .has_seed = has_seed,
+	                     .self_check = true};
 	char err[512];
 	int rc = run_scenario(&sc, &o, sum, err, sizeof(err));
 	ck_assert_msg(rc != 2, "%s: %s", file, err);

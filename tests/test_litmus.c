@@ -90,7 +90,7 @@ static void run_file(const char *path)
 	snprintf(db, sizeof(db), "%s/litmus-%u.db", testutil_tmpdir(), nfiles++);
 	struct checker *ck = checker_new(false);
 	struct sink s = checker_sink(ck);
-	struct run_opts o = {.db_path = db, .extra = &s, .nextra = 1};
+	struct run_opts o = {.db_path = db, .extra = &s, .nextra = 1, .self_check = true};
 	struct run_summary sum;
 	int rc = run_scenario(&sc, &o, &sum, err, sizeof(err));
 	ck_assert_msg(rc != 2, "%s: %s", path, err);

@@ -24,7 +24,7 @@ static const char usage_main[] =
 	"testing hypervisor flushing, paging and address-space switching.\n"
 	"\n"
 	"commands:\n"
-	"  run SCENARIO.yaml [--db FILE] [--seed N] [--stop-at-first]\n"
+	"  run SCENARIO.yaml [--db FILE] [--seed N] [--stop-at-first] [--self-check]\n"
 	"                      run one scenario; record it into SQLite with --db\n"
 	"  check FILE.db [--sql FILE] [--list]\n"
 	"                      run the shipped property queries over a recording\n"
@@ -40,6 +40,7 @@ static const char usage_main[] =
 
 static const char usage_run[] =
 	"usage: hvsim run SCENARIO.yaml [--db FILE] [--seed N] [--stop-at-first]\n"
+	"                 [--self-check]\n"
 	"\n"
 	"Runs the scenario on the simulated machine it describes. Every property\n"
 	"(stale-access, quiescent-stale, pge-pcide, psc-freed-table) is checked\n"
@@ -51,6 +52,9 @@ static const char usage_run[] =
 	"  --seed N         seed of the run's PRNG (scheduling ties, jitter);\n"
 	"                   default: the scenario's `seed`, else 1\n"
 	"  --stop-at-first  stop the run at the first property violation\n"
+	"  --self-check     also verify the models' own invariants on every\n"
+	"                   access (the concrete TLB never holds a translation\n"
+	"                   the envelope does not allow); slower\n"
 	"\n"
 	"Prints a summary line. Exit 0: all hold; 1: the first violation or\n"
 	"failed expectation is printed with its event number and cycle; 2: bad\n"
@@ -131,6 +135,8 @@ static int cmd_run(int argc, char **argv)
 			o.has_seed = true;
 		} else if (strcmp(a, "--stop-at-first") == 0) {
 			o.stop_at_first = true;
+		} else if (strcmp(a, "--self-check") == 0) {
+			o.self_check = true;
 		} else if (a[0] == '-') {
 			return bad_usage("run", "unknown option '%s'", a);
 		} else if (file) {

@@ -9,6 +9,8 @@
  * branch.
  */
 #include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/cpu/cpu.h"
@@ -231,8 +233,6 @@ static void fault_invalidate(struct machine *m, unsigned cpu, uint64_t va)
 	struct inval iv = {.scope = SCOPE_PAGE, .instr = INSTR_PF, .globals = true,
 	                   .pcid = cpu_pcid(m, cpu), .va = va};
 	inval_apply(m, cpu, &iv);
-	const struct cpu *c = &m->cpus[cpu];
-	env_load_root(m, cpu, cpu_pcid(m, cpu), cpu_root_pfn(m, cpu), (c->cr4 & CR4_PGE) != 0);
 }
 
 /* Staleness of what the access used (concrete) and could have used
@@ -248,6 +248,14 @@ staleness_check(struct machine *m, unsigned cpu, uint64_t va, uint16_t pcid,
 		r->flags |= ACCF_STALE;
 	if (env_may_stale(m, cpu, pcid, cpu_root_pfn(m, cpu), va, &cur))
 		r->flags |= ACCF_MAY_STALE;
+	/* Model invariant: the concrete TLB never holds what the envelope
+	 * does not allow (they share one invalidation path). */
+	if (m->self_check && (r->flags & ACCF_STALE) && !(r->flags & ACCF_MAY_STALE)) {
+		fprintf(stderr, "hvsim: model error: cpu %u served a stale translation of va "
+		                "0x%llx that the envelope does not allow (event %llu)\n",
+		        cpu, (unsigned long long)va, (unsigned long long)m->bus.seq);
+		abort();
+	}
 }
 
 /* Skipped, at the cost of one call, while the envelope says no cached
@@ -255,7 +263,7 @@ staleness_check(struct machine *m, unsigned cpu, uint64_t va, uint16_t pcid,
 static inline void staleness(struct machine *m, unsigned cpu, uint64_t va, uint16_t pcid,
                              const struct xlate *used, struct access_result *r)
 {
-	if (env_dirty(&m->cpus[cpu].env, pcid))
+	if (env_dirty(&m->cpus[cpu].env) || m->self_check)
 		staleness_check(m, cpu, va, pcid, used, r);
 }
 
@@ -396,7 +404,7 @@ int cpu_access(struct machine *m, unsigned cpu, uint64_t va, unsigned acc,
 	 * hit, translate, count the access. */
 	const struct tlb_entry *e = hit.e;
 	uint16_t pcid = access_pcid(c);
-	if (!fast_ok(e->perm, acc) || env_dirty(&c->env, pcid))
+	if (!fast_ok(e->perm, acc) || env_dirty(&c->env) || m->self_check)
 		return hit_path(&ax, va, acc, &hit, r);
 	assert(fast_hit_ok(c, e, acc));
 	cpu_charge(c, hit.where == PATH_L1 ? m->prof.tlb_l1_hit : m->prof.tlb_l2_hit);

@@ -49,17 +49,6 @@ static void cr_event(struct machine *m, unsigned cpu, unsigned reg, uint64_t old
 	machine_emit(m, &ev);
 }
 
-/* After CR3/CR4 changes or a flush that emptied slots, the CPU may at once
- * cache translations of the current root again: tell the envelope. */
-static void env_sync(struct machine *m, unsigned cpu)
-{
-	const struct cpu *c = &m->cpus[cpu];
-	if ((c->cr3 & CR3_ADDR_MASK) == 0)
-		return; /* no root loaded yet */
-	env_load_root(m, cpu, cpu_pcid(m, cpu), cpu_root_pfn(m, cpu),
-	              (c->cr4 & CR4_PGE) != 0);
-}
-
 static void flush(struct machine *m, unsigned cpu, uint8_t scope, uint8_t instr,
                   uint32_t pcid)
 {
@@ -105,7 +94,7 @@ int cpu_mov_cr3(struct machine *m, unsigned cpu, uint64_t val)
 	 * paging-structure caches go (with PCIDE=0 that is PCID 000H). */
 	if (!noflush)
 		flush(m, cpu, SCOPE_PCID, INSTR_MOV_CR3, pcid);
-	env_sync(m, cpu);
+	env_sync_current(m, cpu);
 	return 0;
 }
 
@@ -133,6 +122,6 @@ int cpu_mov_cr4(struct machine *m, unsigned cpu, uint64_t val)
 	c->cr4 = val;
 	if (scope != SCOPE_NONE)
 		flush(m, cpu, scope, INSTR_MOV_CR4, pcid);
-	env_sync(m, cpu);
+	env_sync_current(m, cpu);
 	return 0;
 }

@@ -6,14 +6,6 @@
 #include "sim/tlb/inval.h"
 #include "sim/tlb/pte.h"
 
-static void env_resync(struct machine *m, unsigned cpu)
-{
-	const struct cpu *c = &m->cpus[cpu];
-	if (c->cr3 & CR3_ADDR_MASK)
-		env_load_root(m, cpu, cpu_pcid(m, cpu), cpu_root_pfn(m, cpu),
-		              (c->cr4 & CR4_PGE) != 0);
-}
-
 int cpu_invlpg(struct machine *m, unsigned cpu, uint64_t va)
 {
 	cpu_charge(&m->cpus[cpu], m->prof.invlpg);
@@ -70,7 +62,6 @@ int cpu_invpcid(struct machine *m, unsigned cpu, uint64_t type, uint64_t desc_pc
 		break;
 	}
 	inval_apply(m, cpu, &iv);
-	env_resync(m, cpu);
 	return 0;
 }
 

@@ -62,11 +62,6 @@ void env_global_fini(struct env_global *g)
 	memset(g, 0, sizeof(*g));
 }
 
-bool env_dirty(const struct env_cpu *e, uint32_t cur_pcid)
-{
-	(void)cur_pcid;
-	return e->nrecs != 0 || e->nmulti != 0;
-}
 
 /* Slots ------------------------------------------------------------------- */
 
@@ -145,6 +140,16 @@ void env_load_root(struct machine *m, unsigned cpu, uint32_t pcid, uint64_t root
 	slot_add(m, cpu, e, slot_find(e, pcid, true), root_pfn, !pge);
 	if (pge)
 		slot_add(m, cpu, e, &e->gslot, root_pfn, false);
+}
+
+void env_sync_current(struct machine *m, unsigned cpu)
+{
+	const struct cpu *c = &m->cpus[cpu];
+	if ((c->cr3 & CR3_ADDR_MASK) == 0)
+		return; /* no root loaded yet */
+	uint32_t pcid = (c->cr4 & CR4_PCIDE) ? (uint32_t)(c->cr3 & CR3_PCID_MASK) : 0;
+	env_load_root(m, cpu, pcid, (c->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT,
+	              (c->cr4 & CR4_PGE) != 0);
 }
 
 /* Snapshots ---------------------------------------------------------------- */

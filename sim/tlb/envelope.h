@@ -119,12 +119,19 @@ void env_cpu_fini(struct env_cpu *e);
 
 /* True if anything could make a cached translation of this CPU differ
  * from the tables: the fast path skips staleness checks otherwise. */
-bool env_dirty(const struct env_cpu *e, uint32_t cur_pcid);
+static inline bool env_dirty(const struct env_cpu *e)
+{
+	return e->nrecs != 0 || e->nmulti != 0;
+}
 
 /* Roots ------------------------------------------------------------------ */
 /* CR3 now holds root_pfn under pcid; pge: CR4.PGE now. */
 void env_load_root(struct machine *m, unsigned cpu, uint32_t pcid, uint64_t root_pfn,
                    bool pge);
+/* The same from the CPU's current CR3 and CR4: after any CR3/CR4 change
+ * and after every invalidation (which may have emptied the current slot),
+ * because the CPU may at once cache translations of its current root. */
+void env_sync_current(struct machine *m, unsigned cpu);
 
 /* Paging-structure writes ------------------------------------------------- */
 /* The entry `index` of table table_pfn (level) changed from old to nw at

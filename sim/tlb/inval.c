@@ -79,5 +79,6 @@ uint64_t inval_apply(struct machine *m, unsigned cpu, const struct inval *iv)
 	ev.f = iv->scope | ((uint64_t)necessary << 8) | ((uint64_t)iv->globals << 9);
 	uint64_t seq = machine_emit(m, &ev);
 	assert(seq == flush_seq);
+	env_sync_current(m, cpu);
 	return seq;
 }
