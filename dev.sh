@@ -2,8 +2,9 @@
 # hvsim quick start. Two commands, both from a fresh Debian 12 machine:
 #   ./dev.sh run    install what is missing, build (release), run the shipped
 #                   scenario suite: SQLite recordings in results/, a summary
-#   ./dev.sh test   install what is missing, build (dev), run the whole suite
-# Other commands: ./dev.sh asan | bench | fuzz | deps
+#   ./dev.sh test   install what is missing, build, run the whole suite: the
+#                   dev build (-Werror), then the same suite under ASan+UBSan
+# Other commands: ./dev.sh asan | bench | deps
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -54,6 +55,8 @@ test)
 	deps
 	build dev
 	ctest --preset dev -j "$(nproc)"
+	build asan
+	ctest --preset asan -j "$(nproc)"
 	;;
 asan)
 	deps
