@@ -4,7 +4,8 @@
 #                   scenario suite: SQLite recordings in results/, a summary
 #   ./dev.sh test   install what is missing, build, run the whole suite: the
 #                   dev build (-Werror), then the same suite under ASan+UBSan
-# Other commands: ./dev.sh asan | bench | deps
+#                   and a short smoke run of every libFuzzer target (clang)
+# Other commands: ./dev.sh asan | bench | fuzz [SECONDS] | deps
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -43,6 +44,23 @@ build() { # preset
 	cmake --build --preset "$1" -j "$(nproc)"
 }
 
+# fuzz SECONDS: every fuzz target for SECONDS each, seeded with the shipped
+# scenarios; new corpus entries go to build/fuzz/corpus-NAME (not the tree).
+fuzz() {
+	build fuzz
+	local t name
+	for t in build/fuzz/fuzz/fuzz_*; do
+		name=$(basename "$t")
+		mkdir -p "build/fuzz/corpus-$name"
+		echo "dev.sh: $name for $1 s"
+		"$t" -max_total_time="$1" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			"build/fuzz/corpus-$name" scenarios/litmus scenarios/litmus/twins \
+			scenarios/concurrent 2>"build/fuzz/$name.log" ||
+			{ tail -50 "build/fuzz/$name.log"; exit 1; }
+		grep -E '^stat::number_of_executed_units' "build/fuzz/$name.log" || true
+	done
+}
+
 case "${1:-}" in
 deps) deps ;;
 run)
@@ -57,11 +75,21 @@ test)
 	ctest --preset dev -j "$(nproc)"
 	build asan
 	ctest --preset asan -j "$(nproc)"
+	fuzz 10
+	;;
+fuzz)
+	deps
+	fuzz "${2:-300}"
 	;;
 asan)
 	deps
 	build asan
 	ctest --preset asan -j "$(nproc)"
+	fuzz 10
+	;;
+fuzz)
+	deps
+	fuzz "${2:-300}"
 	;;
 bench)
 	deps

@@ -22,6 +22,7 @@
 #include "sim/cpu/cpu.h"
 #include "sim/event.h"
 #include "sim/machine.h"
+#include "sim/vec.h"
 
 #define IPI_QUEUE_MAX 4096
 #define NEVER UINT64_MAX
@@ -37,8 +38,8 @@ struct agent {
 	uint32_t *prog;   /* op indices */
 	uint32_t n, pc;
 	bool waiting;     /* at a barrier/quiesce op */
-	struct ipi *q;    /* sorted by (at, order) */
-	uint32_t nq;
+	struct ipi *q;    /* sorted by (at, order), at most IPI_QUEUE_MAX */
+	uint32_t nq, capq;
 };
 
 struct sched {
@@ -64,8 +65,7 @@ static int build_programs(struct sched *s)
 		return -1;
 	for (uint32_t c = 0; c < sc->ncpus; c++) {
 		s->a[c].prog = calloc(sc->nops ? sc->nops : 1, sizeof(uint32_t));
-		s->a[c].q = calloc(IPI_QUEUE_MAX, sizeof(struct ipi));
-		if (!s->a[c].prog || !s->a[c].q)
+		if (!s->a[c].prog)
 			return -1;
 	}
 	for (uint32_t i = 0; i < sc->nops; i++) {
@@ -115,6 +115,7 @@ static int queue_ipi(struct sched *s, unsigned from, unsigned to, const struct o
 		         s->sc->path, op->line, op->col, IPI_QUEUE_MAX, to);
 		return 2;
 	}
+	VEC_RESERVE(a->q, a->capq, a->nq, 8);
 	struct machine *m = s->m;
 	uint64_t at = m->cpus[from].clock + m->prof.ipi_latency;
 	struct ipi ip = {at, ++s->ipi_order, from, op};

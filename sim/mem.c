@@ -28,8 +28,8 @@ int mem_init(struct mem *m, uint64_t base_pfn, uint64_t limit_frames)
 	m->last_pfn = EMPTY;
 	m->alloc_base = m->alloc_next = base_pfn;
 	m->alloc_limit = base_pfn + limit_frames;
-	m->allocated_bits = calloc((limit_frames + 7) / 8, 1);
-	return m->allocated_bits ? 0 : -1;
+	u64map_init(&m->allocated);
+	return 0;
 }
 
 void mem_fini(struct mem *m)
@@ -38,7 +38,7 @@ void mem_fini(struct mem *m)
 		free(m->slots[i].data);
 	free(m->slots);
 	free(m->freelist);
-	free(m->allocated_bits);
+	u64map_fini(&m->allocated);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -124,17 +124,16 @@ void mem_zero_frame(struct mem *m, uint64_t pfn)
 
 static inline bool bit_get(const struct mem *m, uint64_t pfn)
 {
-	uint64_t i = pfn - m->alloc_base;
-	return (m->allocated_bits[i >> 3] >> (i & 7)) & 1;
+	uint32_t v;
+	return u64map_get(&m->allocated, pfn, &v);
 }
 
 static inline void bit_set(struct mem *m, uint64_t pfn, bool v)
 {
-	uint64_t i = pfn - m->alloc_base;
 	if (v)
-		m->allocated_bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+		u64map_put(&m->allocated, pfn, 1);
 	else
-		m->allocated_bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
+		u64map_del(&m->allocated, pfn);
 }
 
 bool mem_is_allocated(const struct mem *m, uint64_t pfn)

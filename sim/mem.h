@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/u64map.h"
+
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ull << PAGE_SHIFT)
 #define MAXPHYADDR 52
@@ -39,8 +41,9 @@ struct mem {
 	uint64_t *freelist; /* LIFO stack of freed pfns */
 	size_t nfree, freecap;
 	uint64_t nallocated;
-	/* Allocation state per pfn in the allocator region, bit per frame. */
-	uint8_t *allocated_bits;
+	/* Allocated frames (pfn -> 1): sparse, so a region of 2^40 frames
+	 * costs nothing until frames are handed out. */
+	struct u64map allocated;
 };
 
 /* limit_frames: size of the allocatable region (frames from base_pfn). */

@@ -1,0 +1,37 @@
+/* libFuzzer target: the scenario reader and, for small scenarios that
+ * load, the runner behind it. Any input must give a scenario or a one-line
+ * error, never a crash; any scenario that loads must run to an exit code
+ * of 0, 1 or 2 with the models' self-check on. */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "runner/run.h"
+#include "scenario/scenario.h"
+
+/* Bounds that keep one input fast; larger scenarios are only loaded. */
+#define RUN_MAX_OPS 512
+#define RUN_MAX_CPUS 8
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct scenario sc;
+	struct sc_error err;
+	if (scenario_load_string("fuzz.yaml", (const char *)data, size, &sc, &err) != 0) {
+		assert(err.msg[0] && !strchr(err.msg, '\n'));
+		return 0;
+	}
+	if (sc.nops <= RUN_MAX_OPS && sc.ncpus <= RUN_MAX_CPUS) {
+		struct run_opts o = {.self_check = true};
+		struct run_summary sum;
+		char msg[512];
+		int rc = run_scenario(&sc, &o, &sum, msg, sizeof(msg));
+		assert(rc >= 0 && rc <= 2);
+		assert(rc != 2 || (msg[0] && !strchr(msg, '\n')));
+	}
+	scenario_free(&sc);
+	return 0;
+}
