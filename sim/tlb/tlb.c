@@ -117,7 +117,7 @@ static inline struct tlb_entry *set_find(const struct tlb_array *a, uint64_t vpn
 static inline struct tlb_entry *array_find(struct tlb_array *a, uint64_t va, uint8_t size,
                                            uint16_t pcid)
 {
-	if (!a->e)
+	if (!a->e || !a->nvalid[size_index(size)])
 		return NULL;
 	struct tlb_entry *e = set_find(a, va >> size, size, pcid);
 	if (e)
@@ -210,6 +210,9 @@ static struct tlb_entry *array_insert(struct tlb_array *a, const struct tlb_entr
 	if (victim->valid && cb &&
 	    !(victim->vpn == proto->vpn && victim->size_log2 == proto->size_log2))
 		cb(ctx, victim, a->structure);
+	if (victim->valid)
+		a->nvalid[size_index(victim->size_log2)]--;
+	a->nvalid[size_index(proto->size_log2)]++;
 	*victim = *proto;
 	victim->valid = 1;
 	victim->lru = ++a->clock;
@@ -391,6 +394,8 @@ static uint32_t array_inv(struct tlb_array *a, entry_pred pred, const void *arg)
 		struct tlb_entry *e = &a->e[i];
 		if (e->valid && pred(e, arg)) {
 			e->valid = 0;
+			assert(a->nvalid[size_index(e->size_log2)] > 0);
+			a->nvalid[size_index(e->size_log2)]--;
 			n++;
 		}
 	}

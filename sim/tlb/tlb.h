@@ -52,6 +52,8 @@ struct tlb_array {
 	uint8_t structure; /* TLBL_* */
 	uint32_t sets, ways, set_mask;
 	uint32_t clock;    /* LRU clock */
+	uint32_t nvalid[3]; /* valid entries by size (4K, 2M, 1G): a probe for
+	                       a size the array holds none of is skipped */
 	struct tlb_entry *e; /* sets * ways */
 };
 
