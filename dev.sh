@@ -73,9 +73,10 @@ test)
 	deps
 	build dev
 	ctest --preset dev -j "$(nproc)"
+	fuzz 10
+	# Last, so that the run ends with CTest's summary.
 	build asan
 	ctest --preset asan -j "$(nproc)"
-	fuzz 10
 	;;
 fuzz)
 	deps
