@@ -23,6 +23,7 @@
 #include "sim/event.h"
 #include "sim/machine.h"
 #include "sim/vec.h"
+#include "trace/trace.h"
 
 #define IPI_QUEUE_MAX 4096
 #define NEVER UINT64_MAX
@@ -92,7 +93,7 @@ static void jitter(struct sched *s, unsigned cpu)
 {
 	uint32_t j = s->m->prof.op_jitter;
 	if (j)
-		cpu_charge(&s->m->cpus[cpu], prng_below(&s->m->prng, (uint64_t)j + 1));
+		cpu_charge(&s->m->cpus[cpu], machine_choose(s->m, CHOICE_JITTER, (uint64_t)j + 1));
 }
 
 /* Next action time of a CPU: its op, or an IPI it can take now. */
@@ -273,7 +274,7 @@ static int schedule(struct sched *s)
 		}
 		unsigned k = 0;
 		if (nt > 1) {
-			k = (unsigned)prng_below(&m->prng, nt);
+			k = (unsigned)machine_choose(m, CHOICE_SCHED, nt);
 			s->choices++;
 		}
 		int rc = tied_ipi[k] ? deliver_ipi(s, tied[k]) : step_op(s, tied[k]);
@@ -354,6 +355,43 @@ static void collect_violations(struct checker *ck, struct run_summary *sum)
 	}
 }
 
+/* The trace writer: a sink for every event and the recorder of every free
+ * choice (chained after a replay hook if there is one). */
+static int open_trace(const struct scenario *sc, const struct run_opts *o, uint64_t seed,
+                      struct machine *m, struct trace_writer **tw, char *err, size_t errlen)
+{
+	struct trace_header h;
+	memset(&h, 0, sizeof(h));
+	h.version = 1;
+	snprintf(h.hvsim_version, sizeof(h.hvsim_version), "%s", HVSIM_VERSION);
+	snprintf(h.profile, sizeof(h.profile), "%s", sc->profile_name);
+	config_text(sc, h.config, sizeof(h.config));
+	h.seed = seed;
+	h.ncpus = sc->ncpus;
+	snprintf(h.scenario_name, sizeof(h.scenario_name), "%s", sc->name ? sc->name : "");
+	snprintf(h.scenario_path, sizeof(h.scenario_path), "%s", sc->path ? sc->path : "");
+	if (!o->scenario_text) {
+		snprintf(err, errlen, "%s: a trace needs the scenario's text", o->trace_path);
+		return -1;
+	}
+	if (trace_writer_open(o->trace_path, &h, o->scenario_text, o->scenario_len, tw, err,
+	                      errlen) != 0)
+		return -1;
+	struct sink ts = trace_writer_sink(*tw);
+	if (bus_attach(&m->bus, &ts) != 0) {
+		snprintf(err, errlen, "%s: too many sinks", o->trace_path);
+		return -1;
+	}
+	struct choice_hooks rec = trace_writer_choices(*tw);
+	m->choices.record = rec.record;
+	if (!m->choices.replay)
+		m->choices.ctx = rec.ctx;
+	else
+		return snprintf(err, errlen, "%s: cannot write a trace while replaying one",
+		                o->trace_path), -1;
+	return 0;
+}
+
 int run_scenario(const struct scenario *sc, const struct run_opts *o,
                  struct run_summary *sum, char *err, size_t errlen)
 {
@@ -368,9 +406,12 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 		return sum->exit_code = 2;
 	}
 	m.self_check = o->self_check;
+	if (o->choices)
+		m.choices = *o->choices;
 	struct sched s = {.m = &m, .sc = sc};
 	struct checker *ck = checker_new(o->stop_at_first);
 	struct recorder *rec = NULL;
+	struct trace_writer *tw = NULL;
 	struct flush_count fc = {0, 0};
 	int rc = 2;
 	s.ox.m = &m;
@@ -390,6 +431,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 			snprintf(err, errlen, "%s: too many sinks", sc->path);
 			goto out;
 		}
+	if (o->trace_path && open_trace(sc, o, seed, &m, &tw, err, errlen) != 0)
+		goto out;
 	if (o->db_path) {
 		char cfg[512];
 		config_text(sc, cfg, sizeof(cfg));
@@ -412,6 +455,14 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 		snprintf(err, errlen, "%s", s.ox.err[0] ? s.ox.err : "scheduler: out of memory");
 	else if (sum->violations || sum->expect_failures)
 		rc = 1;
+	if (tw) {
+		char terr[512];
+		if (trace_writer_close(tw, rc != 2, sum->digest, terr, sizeof(terr)) != 0 && rc != 2) {
+			snprintf(err, errlen, "%s", terr);
+			rc = 2;
+		}
+		tw = NULL;
+	}
 	if (rec) {
 		const char *status = rc == 0 ? "complete" : rc == 1 ? "violation" : "aborted";
 		char rerr[512];
@@ -423,6 +474,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 		rec = NULL;
 	}
 out:
+	if (tw)
+		trace_writer_close(tw, false, 0, NULL, 0);
 	if (rec) {
 		char rerr[512];
 		recorder_close(rec, "aborted", 2, m.bus.seq, m.bus.digest, 0, rerr, sizeof(rerr));

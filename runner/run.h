@@ -11,6 +11,7 @@
 
 #include "scenario/scenario.h"
 #include "sim/bus.h"
+#include "sim/machine.h"
 
 struct run_opts {
 	uint64_t seed;      /* used when has_seed, else the scenario's, else 1 */
@@ -19,6 +20,10 @@ struct run_opts {
 	FILE *out;          /* violations and messages; NULL: silent */
 	bool stop_at_first; /* stop the run at the first violation */
 	bool self_check;    /* check the models' own invariants (slow) */
+	const struct choice_hooks *choices; /* replay hooks, or NULL */
+	const char *trace_path; /* write a trace of the run (trace/format.h) */
+	const char *scenario_text; /* the scenario's source, for the trace */
+	size_t scenario_len;
 	const struct sink *extra; /* more sinks to attach (tests, tools) */
 	unsigned nextra;
 };

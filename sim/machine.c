@@ -60,6 +60,20 @@ void machine_fini(struct machine *m)
 	memset(m, 0, sizeof(*m));
 }
 
+uint64_t machine_choose(struct machine *m, unsigned kind, uint64_t bound)
+{
+	assert(bound > 0);
+	uint64_t v;
+	const struct choice_hooks *h = &m->choices;
+	if (!h->replay || !h->replay(h->ctx, kind, bound, &v) || v >= bound)
+		v = prng_below(&m->prng, bound);
+	assert(v < bound);
+	if (h->record)
+		h->record(h->ctx, kind, bound, v);
+	m->nchoices++;
+	return v;
+}
+
 void machine_set_caller(struct machine *m, const char *name)
 {
 	m->caller = bus_intern(&m->bus, name);

@@ -46,6 +46,22 @@ struct cpu {
 	uint64_t nfaults;
 };
 
+/* Free choices: every decision the simulation makes that the inputs do not
+ * fix. They all go through machine_choose(), so a trace can record them
+ * and a replay can supply them again (trace/). */
+enum choice_kind {
+	CHOICE_SCHED = 1,  /* which of the tied CPUs/devices runs next */
+	CHOICE_JITTER = 2, /* extra cycles added to an operation */
+};
+
+struct choice_hooks {
+	void *ctx;
+	/* Replay: supply the value (true), or let the PRNG draw it (false). */
+	bool (*replay)(void *ctx, unsigned kind, uint64_t bound, uint64_t *value);
+	/* Record: the value taken, whoever supplied it. */
+	void (*record)(void *ctx, unsigned kind, uint64_t bound, uint64_t value);
+};
+
 struct machine {
 	struct profile prof;
 	uint32_t ncpus;
@@ -58,6 +74,8 @@ struct machine {
 	struct walk_env wenv;
 	uint32_t caller; /* interned id stamped on events */
 	bool self_check; /* verify model invariants on every access (slow) */
+	struct choice_hooks choices;
+	uint64_t nchoices;
 	uint32_t caller_scenario, caller_hw;
 };
 
@@ -95,6 +113,10 @@ uint64_t machine_store64(struct machine *m, int cpu, uint64_t pa, uint64_t val,
  * exhausted; free returns false on a double or foreign free. */
 uint64_t machine_alloc_frame(struct machine *m, int cpu);
 bool machine_free_frame(struct machine *m, int cpu, uint64_t pfn);
+
+/* A free choice in [0, bound): replayed if a replay hook supplies a valid
+ * value, else drawn from the run's PRNG; then recorded. bound > 0. */
+uint64_t machine_choose(struct machine *m, unsigned kind, uint64_t bound);
 
 /* Charges cycles to a CPU's clock. */
 static inline void cpu_charge(struct cpu *c, uint64_t cycles)

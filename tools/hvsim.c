@@ -16,6 +16,7 @@
 #include "runner/run.h"
 #include "runner/suite.h"
 #include "scenario/scenario.h"
+#include "trace/trace.h"
 
 static const char usage_main[] =
 	"usage: hvsim COMMAND [ARGS]\n"
@@ -24,8 +25,12 @@ static const char usage_main[] =
 	"testing hypervisor flushing, paging and address-space switching.\n"
 	"\n"
 	"commands:\n"
-	"  run SCENARIO.yaml [--db FILE] [--seed N] [--stop-at-first] [--self-check]\n"
-	"                      run one scenario; record it into SQLite with --db\n"
+	"  run SCENARIO.yaml [--db FILE] [--trace FILE] [--seed N] [--stop-at-first]\n"
+	"                    [--self-check]\n"
+	"                      run one scenario; record it into SQLite with --db,\n"
+	"                      write a replayable trace with --trace\n"
+	"  replay TRACE [--db FILE]\n"
+	"                      re-execute a trace; exit 1 at the first divergence\n"
 	"  check FILE.db [--sql FILE] [--list]\n"
 	"                      run the shipped property queries over a recording\n"
 	"  suite [DIR...] [--out DIR] [--seed N]\n"
@@ -39,8 +44,8 @@ static const char usage_main[] =
 	"docs: docs/scenario-format.md, docs/recording.md, docs/models.md\n";
 
 static const char usage_run[] =
-	"usage: hvsim run SCENARIO.yaml [--db FILE] [--seed N] [--stop-at-first]\n"
-	"                 [--self-check]\n"
+	"usage: hvsim run SCENARIO.yaml [--db FILE] [--trace FILE] [--seed N]\n"
+	"                 [--stop-at-first] [--self-check]\n"
 	"\n"
 	"Runs the scenario on the simulated machine it describes. Every property\n"
 	"(stale-access, quiescent-stale, pge-pcide, psc-freed-table) is checked\n"
@@ -49,6 +54,9 @@ static const char usage_run[] =
 	"\n"
 	"  --db FILE        record every event into a SQLite database (replaced\n"
 	"                   if it exists; runs.status says whether it finished)\n"
+	"  --trace FILE     write a trace: the scenario, seed, configuration and\n"
+	"                   every free choice, with every event (zlib chunks with\n"
+	"                   checksums); `hvsim replay FILE` re-executes it\n"
 	"  --seed N         seed of the run's PRNG (scheduling ties, jitter);\n"
 	"                   default: the scenario's `seed`, else 1\n"
 	"  --stop-at-first  stop the run at the first property violation\n"
@@ -89,6 +97,62 @@ static const char usage_suite[] =
 	"\n"
 	"Exit 0: all passed; 1: some failed; 2: bad input.\n";
 
+static const char usage_replay[] =
+	"usage: hvsim replay TRACE [--db FILE]\n"
+	"\n"
+	"Re-executes a trace written by `hvsim run --trace`: its scenario, seed\n"
+	"and every free choice the run made (scheduling ties, jitter), and\n"
+	"compares every event with the trace's (docs/trace-format.md).\n"
+	"\n"
+	"  --db FILE  record the replayed run into SQLite (complete even after a\n"
+	"             divergence, so `hvsim diff` can show what changed)\n"
+	"\n"
+	"Exit 0: identical digest; 1: diverged, the first divergent event is\n"
+	"printed (sequence number, cycle, CPU, expected and actual); 2: the\n"
+	"trace is corrupt or truncated (byte offset and what is wrong) or its\n"
+	"scenario no longer loads.\n";
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n + 1 >= cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > ((size_t)1 << 30)) {
+				errno = EFBIG;
+				break;
+			}
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				errno = ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0) {
+			bool ok = !ferror(f);
+			fclose(f);
+			if (!ok) {
+				free(buf);
+				errno = EIO;
+				return NULL;
+			}
+			buf[n] = 0;
+			*len = n;
+			return buf;
+		}
+	}
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
 static int bad_usage(const char *cmd, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "hvsim %s: ", cmd);
@@ -128,6 +192,10 @@ static int cmd_run(int argc, char **argv)
 			if (++i == argc)
 				return bad_usage("run", "%s needs a file", a);
 			o.db_path = argv[i];
+		} else if (strcmp(a, "--trace") == 0) {
+			if (++i == argc)
+				return bad_usage("run", "%s needs a file", a);
+			o.trace_path = argv[i];
 		} else if (strcmp(a, "--seed") == 0) {
 			if (++i == argc || !parse_u64(argv[i], &o.seed))
 				return bad_usage("run", "--seed: '%s' is not an unsigned integer",
@@ -147,15 +215,26 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!file)
 		return bad_usage("run", "%sno scenario file given", "");
-	struct scenario sc;
-	struct sc_error e;
-	if (scenario_load(file, &sc, &e) != 0) {
-		fprintf(stderr, "%s\n", e.msg);
+	/* Read once: the same bytes are loaded and, with --trace, stored. */
+	size_t len;
+	char *text = read_file(file, &len);
+	if (!text) {
+		fprintf(stderr, "%s: cannot open: %s\n", file, strerror(errno));
 		return 2;
 	}
+	struct scenario sc;
+	struct sc_error e;
+	if (scenario_load_string(file, text, len, &sc, &e) != 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		free(text);
+		return 2;
+	}
+	o.scenario_text = text;
+	o.scenario_len = len;
 	struct run_summary s;
 	char err[512];
 	int rc = run_scenario(&sc, &o, &s, err, sizeof(err));
+	free(text);
 	if (rc == 2) {
 		fprintf(stderr, "%s\n", err);
 		scenario_free(&sc);
@@ -179,6 +258,50 @@ static int cmd_run(int argc, char **argv)
 	}
 	scenario_free(&sc);
 	return rc;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	const char *trace = NULL, *db = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_help(a)) {
+			fputs(usage_replay, stdout);
+			return 0;
+		} else if (strcmp(a, "--db") == 0) {
+			if (++i == argc)
+				return bad_usage("replay", "%s needs a file", a);
+			db = argv[i];
+		} else if (a[0] == '-') {
+			return bad_usage("replay", "unknown option '%s'", a);
+		} else if (trace) {
+			return bad_usage("replay", "more than one trace ('%s')", a);
+		} else {
+			trace = a;
+		}
+	}
+	if (!trace)
+		return bad_usage("replay", "%sno trace given", "");
+	struct replay_result r;
+	char err[600];
+	int rc = trace_replay(trace, db, &r, err, sizeof(err));
+	if (rc == 2) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (rc == 1) {
+		printf("DIVERGED at event %" PRIu64 " (cycle %" PRIu64 ", cpu %d)\n"
+		       "  expected: %s\n"
+		       "  actual:   %s\n"
+		       "trace: %" PRIu64 " events, digest %016" PRIx64 "; replay: %" PRIu64
+		       " events, digest %016" PRIx64 "\n",
+		       r.seq, r.cycle, r.cpu, r.expected, r.actual, r.trace_events, r.trace_digest,
+		       r.events, r.digest);
+		return 1;
+	}
+	printf("identical: %" PRIu64 " events, digest %016" PRIx64 "%s\n", r.events, r.digest,
+	       r.run_exit ? " (the run itself reports property violations, as recorded)" : "");
+	return 0;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -263,6 +386,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 2, argv + 2);
+	if (strcmp(cmd, "replay") == 0)
+		return cmd_replay(argc - 2, argv + 2);
 	if (strcmp(cmd, "suite") == 0)
 		return cmd_suite(argc - 2, argv + 2);
 	fprintf(stderr, "hvsim: unknown command '%s' (hvsim --help)\n", cmd);
