@@ -9,10 +9,12 @@
  *              field := u16:key u32:len bytes[len]
  *              crc covers magic .. last field
  *   chunk   := "HVCK" u32:type u32:raw_len u32:comp_len u32:raw_crc
- *              u32:hdr_crc bytes[comp_len]
- *              hdr_crc covers the 20 bytes before it; the payload is one
- *              zlib stream that inflates to raw_len bytes with CRC-32
- *              raw_crc
+ *              u32:comp_crc u32:hdr_crc bytes[comp_len]
+ *              hdr_crc covers the 24 bytes before it; the payload is one
+ *              zlib stream whose bytes have CRC-32 comp_crc and which
+ *              inflates to raw_len bytes with CRC-32 raw_crc (comp_crc is
+ *              needed because deflate has slack: some damaged streams still
+ *              inflate to the right bytes, and every byte must be covered)
  *   trailer := "HVEN" u64:records u64:events u64:choices u64:digest
  *              u64:chunks u32:crc          crc covers the 44 bytes before it
  *
@@ -42,7 +44,7 @@
 #define TRACE_END_MAGIC "HVEN"
 
 #define TRACE_HEADER_FIXED 16u /* magic + version + len */
-#define TRACE_CHUNK_HDR 24u
+#define TRACE_CHUNK_HDR 28u
 #define TRACE_TRAILER 48u
 
 /* Bounds the reader enforces (a larger value is damage, not data). */

@@ -177,7 +177,7 @@ static int parse_chunk(struct trace_reader *r, uint64_t pos, uint8_t *tmp, uint6
 	const uint8_t *h = r->buf + pos;
 	if (r->size - pos < TRACE_CHUNK_HDR)
 		return bad(e, pos, "truncated: chunk header cut short at the end of the file");
-	if (wire_get32(h + 20) != (uint32_t)crc32(0, h, 20))
+	if (wire_get32(h + 24) != (uint32_t)crc32(0, h, 24))
 		return bad(e, pos, "chunk header checksum mismatch (damaged chunk header)");
 	struct trace_chunk_info c = {pos, wire_get32(h + 4), wire_get32(h + 8), wire_get32(h + 12)};
 	if (c.type != TRACE_CHUNK_SCENARIO && c.type != TRACE_CHUNK_RECORDS)
@@ -192,10 +192,12 @@ static int parse_chunk(struct trace_reader *r, uint64_t pos, uint8_t *tmp, uint6
 		           c.comp_len, r->size - payload);
 	if (c.type == TRACE_CHUNK_SCENARIO && r->records)
 		return bad(e, pos, "scenario chunk after record chunks");
+	if ((uint32_t)crc32(0, r->buf + payload, c.comp_len) != wire_get32(h + 20))
+		return bad(e, payload, "chunk payload checksum mismatch (damaged payload)");
 	if (inflate_chunk(r->buf + payload, c.comp_len, tmp, c.raw_len, payload, e))
 		return -1;
 	if ((uint32_t)crc32(0, tmp, c.raw_len) != wire_get32(h + 16))
-		return bad(e, payload, "chunk payload checksum mismatch (damaged payload)");
+		return bad(e, payload, "inflated chunk checksum mismatch (damaged payload)");
 	if (c.type == TRACE_CHUNK_SCENARIO) {
 		if (r->scenario_len + c.raw_len > TRACE_MAX_SCENARIO)
 			return bad(e, pos, "scenario larger than %u bytes", TRACE_MAX_SCENARIO);

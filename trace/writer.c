@@ -60,7 +60,8 @@ static void write_chunk(struct trace_writer *w, uint32_t type, const uint8_t *ra
 	wire_put32(h + 8, len);
 	wire_put32(h + 12, (uint32_t)clen);
 	wire_put32(h + 16, (uint32_t)crc32(0, raw, len));
-	wire_put32(h + 20, (uint32_t)crc32(0, h, 20));
+	wire_put32(h + 20, (uint32_t)crc32(0, w->comp, (uInt)clen));
+	wire_put32(h + 24, (uint32_t)crc32(0, h, 24));
 	put(w, h, sizeof(h));
 	put(w, w->comp, clen);
 	w->chunks++;
