@@ -2,11 +2,12 @@
  * docs/diff.md; the recording schema is record/schema.sql.
  *
  * Everything is computed before anything is printed, so bad input (exit 2)
- * never leaves half a report on stdout. The aggregates are one or two
- * scans of each events table in SQL, A and B read in two threads (the
- * property queries dominate); the event streams are then compared by
- * stepping one statement per file in lockstep, so memory does not grow
- * with the recordings.
+ * never leaves half a report on stdout. Three threads share the work, as
+ * each part is a full scan of millions of rows: one per recording runs
+ * the aggregate SQL and the property queries on its own connection, and
+ * the caller's thread compares the event streams over a second pair of
+ * connections, stepping one statement per file in lockstep so memory
+ * does not grow with the recordings.
  */
 #include "record/diff.h"
 
@@ -88,17 +89,19 @@ static const char flush_groups_sql[] =
 	" LEFT JOIN instr_names i ON i.id = g.sub"
 	" LEFT JOIN strings s ON s.id = g.caller";
 
-/* The caller is compared by its string: two builds may intern the same
- * names in another order. */
-#define EV_INTS 11 /* seq .. f */
-static const char *const ev_cols[EV_INTS + 1] = {
+/* The lockstep scan. The caller (last column) is compared by its string,
+ * looked up in the preloaded strings table: two builds may intern the
+ * same names in another order, and a join would cost a third of the
+ * scan. */
+#define EV_COLS 12
+#define EV_CALLER 11
+static const char *const ev_cols[EV_COLS] = {
 	"seq", "cycle", "cpu", "type", "sub", "a", "b", "c", "d", "e", "f",
 	"caller",
 };
 static const char events_sql[] =
-	"SELECT e.seq, e.cycle, e.cpu, e.type, e.sub, e.a, e.b, e.c, e.d,"
-	" e.e, e.f, s.s FROM events e LEFT JOIN strings s ON s.id = e.caller"
-	" ORDER BY e.seq";
+	"SELECT seq, cycle, cpu, type, sub, a, b, c, d, e, f, caller"
+	" FROM events ORDER BY seq";
 
 /* The view of each event type (record/schema.sql), to name the payload. */
 static const char *const type_views[EV__COUNT] = {
@@ -130,19 +133,46 @@ struct row {
 struct group {
 	struct row *rows;
 	size_t n, cap;
-	bool oom;
 };
 
 /* ---- Everything known about one recording ---- */
 
-struct side {
+/* The strings table, sorted by id. */
+struct str {
+	int64_t id;
+	char *s;
+};
+
+struct strtab {
+	struct str *v;
+	size_t n;
+};
+
+/* A read-only connection to one recording, used by one thread; err gets
+ * "PATH: message" when something fails. */
+struct conn {
 	const char *path;
 	sqlite3 *db;
-	char err[512]; /* "PATH: message"; each side reads in its own thread */
+	char err[512];
+};
+
+/* What the aggregate pass found in one recording (its own thread). */
+struct side {
+	struct conn c;
+	size_t nprops;
 	char *run[R__COUNT]; /* NULL for SQL NULL */
 	uint64_t runv[R__COUNT];
 	uint64_t m[M__COUNT];
+	struct group kinds, callers; /* flushes, v[] of this side only */
 	uint64_t *props; /* violating rows per hvsim_checks[] entry */
+	int ret;
+};
+
+/* The lockstep pass over one recording (the caller's thread). */
+struct scan {
+	struct conn c;
+	struct strtab strings;
+	sqlite3_stmt *st;
 };
 
 /* The first event at which the streams differ. */
@@ -150,14 +180,15 @@ struct divergence {
 	bool found;
 	uint64_t same;        /* identical events before it */
 	bool have[NSIDE];     /* the side has an event there (else it ended) */
-	int64_t v[NSIDE][EV_INTS];
+	int64_t v[NSIDE][EV_COLS];
 	unsigned differs;     /* bit i: ev_cols[i] differs */
 	char *line[NSIDE];    /* the event in one line */
 };
 
 struct diff {
 	struct side s[NSIDE];
-	struct group kinds, callers;
+	struct scan sc[NSIDE];
+	struct group kinds, callers; /* both sides merged */
 	size_t nprops;
 	struct divergence dv;
 };
@@ -170,34 +201,34 @@ static uint64_t u64_of(int64_t v)
 	return r;
 }
 
-/* Sets "PATH: message" for side s; fmt starts after "PATH: ". */
-static int fail(struct side *s, const char *fmt, ...)
+/* Sets "PATH: message"; fmt starts after "PATH: ". Returns -1. */
+static int fail(struct conn *c, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(s->err, sizeof(s->err), "%s: ", s->path);
+	int n = snprintf(c->err, sizeof(c->err), "%s: ", c->path);
 
-	if (n < 0 || (size_t)n >= sizeof(s->err))
+	if (n < 0 || (size_t)n >= sizeof(c->err))
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
+	vsnprintf(c->err + n, sizeof(c->err) - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
 /* "PATH: sqlite message", with a hint for the recorder's lock. */
-static int db_fail(struct side *s)
+static int db_fail(struct conn *c)
 {
 	/* The recorder holds an exclusive lock until it closes. */
-	bool busy = (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY;
+	bool busy = (sqlite3_errcode(c->db) & 0xff) == SQLITE_BUSY;
 
-	return fail(s, "%s%s", sqlite3_errmsg(s->db),
+	return fail(c, "%s%s", sqlite3_errmsg(c->db),
 	            busy ? " (is a run still recording it?)" : "");
 }
 
-static int prepare(struct side *s, const char *sql, sqlite3_stmt **st)
+static int prepare(struct conn *c, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return db_fail(s);
+	if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(c);
 	return 0;
 }
 
@@ -255,63 +286,89 @@ static int by_count(const void *x, const void *y)
 	return strcmp(a->label, b->label);
 }
 
-/* ---- Reading one recording ---- */
+/* ---- Interned strings ---- */
 
-static int open_side(struct diff *d, struct side *s)
+static int by_id(const void *key, const void *elem)
+{
+	int64_t id = *(const int64_t *)key;
+	const struct str *e = elem;
+
+	return id < e->id ? -1 : id > e->id;
+}
+
+/* The string of id, NULL if the table has none. Ids are dense from 0 in
+ * a recording (bus_intern), so the index is tried before a search. */
+static const char *str_lookup(const struct strtab *t, int64_t id)
+{
+	const struct str *e;
+
+	if (id >= 0 && (uint64_t)id < t->n && t->v[id].id == id)
+		return t->v[id].s;
+	e = bsearch(&id, t->v, t->n, sizeof(*t->v), by_id);
+	return e ? e->s : NULL;
+}
+
+static void str_free(struct strtab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].s);
+	free(t->v);
+}
+
+/* ---- Opening and the aggregate pass (one thread per recording) ---- */
+
+/* Each connection is used by one thread at a time: no SQLite mutex on
+ * every column read (a tenth of the lockstep's time). */
+static int open_conn(struct conn *c)
 {
 	struct stat sb;
 
-	if (stat(s->path, &sb) != 0)
-		return fail(d, "%s: %s", s->path, strerror(errno));
+	if (stat(c->path, &sb) != 0)
+		return fail(c, "%s", strerror(errno));
 	if (S_ISDIR(sb.st_mode))
-		return fail(d, "%s: is a directory", s->path);
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		if (!s->db)
-			return fail(d, "%s: out of memory", s->path);
-		return db_fail(d, s);
+		return fail(c, "is a directory");
+	if (sqlite3_open_v2(c->path, &c->db,
+	                    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		if (!c->db)
+			return fail(c, "out of memory");
+		return db_fail(c);
 	}
 	return 0;
 }
 
 /* Refuses files that are not recordings, with the reason. */
-static int check_recording(struct diff *d, struct side *s)
+static int check_recording(struct conn *c)
 {
 	sqlite3_stmt *st;
 	int ret = 0;
 
 	/* A foreign file fails here: "file is not a database". */
-	if (prepare(d, s, "SELECT count(*) FROM sqlite_master WHERE"
+	if (prepare(c, "SELECT count(*) FROM sqlite_master WHERE"
 	            " type = 'table' AND name IN ('runs', 'events')", &st))
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW)
-		ret = db_fail(d, s);
+		ret = db_fail(c);
 	else if (sqlite3_column_int(st, 0) != 2)
-		ret = fail(d, "%s: not an hvsim recording (no runs or events "
-		           "table)", s->path);
+		ret = fail(c, "not an hvsim recording (no runs or events "
+		           "table)");
 	sqlite3_finalize(st);
 	return ret;
 }
 
-static int read_run(struct diff *d, struct side *s)
+static int read_run(struct side *s)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, ret = 0;
 
-	if (prepare(d, s, RUN_SQL, &st))
+	if (prepare(&s->c, RUN_SQL, &st))
 		return -1;
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return fail(d, "%s: not an hvsim recording (empty runs table)",
-		            s->path);
-	}
-	if (rc != SQLITE_ROW) {
-		db_fail(d, s);
-		sqlite3_finalize(st);
-		return -1;
-	}
-	for (int i = 0; i < R__COUNT; i++) {
+	if (rc == SQLITE_DONE)
+		ret = fail(&s->c, "not an hvsim recording (empty runs table)");
+	else if (rc != SQLITE_ROW)
+		ret = db_fail(&s->c);
+	for (int i = 0; !ret && i < R__COUNT; i++) {
 		char num[24];
 		const char *t = (const char *)sqlite3_column_text(st, i);
 
@@ -323,36 +380,34 @@ static int read_run(struct diff *d, struct side *s)
 			t = num;
 		}
 		s->run[i] = strdup(t);
-		if (!s->run[i]) {
-			sqlite3_finalize(st);
-			return fail(d, "%s: out of memory", s->path);
-		}
+		if (!s->run[i])
+			ret = fail(&s->c, "out of memory");
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return ret;
 }
 
-static int read_metrics(struct diff *d, struct side *s)
+static int read_metrics(struct side *s)
 {
 	sqlite3_stmt *st;
 	int ret = 0;
 
-	if (prepare(d, s, metrics_sql, &st))
+	if (prepare(&s->c, metrics_sql, &st))
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW)
-		ret = db_fail(d, s);
+		ret = db_fail(&s->c);
 	for (int i = 0; !ret && i < M__COUNT; i++)
 		s->m[i] = u64_of(sqlite3_column_int64(st, i));
 	sqlite3_finalize(st);
 	return ret;
 }
 
-static int read_flush_groups(struct diff *d, struct side *s, int side)
+static int read_flush_groups(struct side *s)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prepare(d, s, flush_groups_sql, &st))
+	if (prepare(&s->c, flush_groups_sql, &st))
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 1);
@@ -360,16 +415,16 @@ static int read_flush_groups(struct diff *d, struct side *s, int side)
 		uint64_t n = u64_of(sqlite3_column_int64(st, 3));
 
 		if (!kind || !caller ||
-		    group_add(&d->kinds, kind, sqlite3_column_int64(st, 0),
-		              side, n) ||
-		    group_add(&d->callers, caller, 0, side, n)) {
+		    group_add(&s->kinds, kind, sqlite3_column_int64(st, 0), A,
+		              n) ||
+		    group_add(&s->callers, caller, 0, A, n)) {
 			sqlite3_finalize(st);
-			return fail(d, "%s: out of memory", s->path);
+			return fail(&s->c, "out of memory");
 		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(d, s);
+		return db_fail(&s->c);
 	return 0;
 }
 
@@ -391,25 +446,23 @@ static void prop_name(const struct hvsim_embedded *e, char *dst,
 }
 
 /* Violating rows of every shipped property query (as `hvsim check`). */
-static int read_props(struct diff *d, struct side *s)
+static int read_props(struct side *s)
 {
-	s->props = calloc(d->nprops ? d->nprops : 1, sizeof(*s->props));
+	s->props = calloc(s->nprops ? s->nprops : 1, sizeof(*s->props));
 	if (!s->props)
-		return fail(d, "%s: out of memory", s->path);
-	for (size_t i = 0; i < d->nprops; i++) {
+		return fail(&s->c, "out of memory");
+	for (size_t i = 0; i < s->nprops; i++) {
 		const struct hvsim_embedded *e = &hvsim_checks[i];
-		sqlite3_stmt *st;
-		int rc;
+		sqlite3_stmt *st = NULL;
+		int rc = SQLITE_ERROR;
 
-		if (sqlite3_prepare_v2(s->db, e->text, -1, &st, NULL) !=
-		    SQLITE_OK || !st)
-			return fail(d, "%s: checks/%s.sql (embedded): %s",
-			            s->path, e->name, sqlite3_errmsg(s->db));
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			s->props[i]++;
+		if (sqlite3_prepare_v2(s->c.db, e->text, -1, &st, NULL) ==
+		    SQLITE_OK && st)
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				s->props[i]++;
 		if (rc != SQLITE_DONE)
-			fail(d, "%s: checks/%s.sql (embedded): %s", s->path,
-			     e->name, sqlite3_errmsg(s->db));
+			fail(&s->c, "checks/%s.sql (embedded): %s", e->name,
+			     sqlite3_errmsg(s->c.db));
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
 			return -1;
@@ -417,17 +470,64 @@ static int read_props(struct diff *d, struct side *s)
 	return 0;
 }
 
-static int read_side(struct diff *d, int side)
+static void *read_side(void *arg)
 {
-	struct side *s = &d->s[side];
+	struct side *s = arg;
 
-	if (read_run(d, s) || read_metrics(d, s) ||
-	    read_flush_groups(d, s, side) || read_props(d, s))
-		return -1;
+	s->ret = read_run(s) || read_metrics(s) || read_flush_groups(s) ||
+	         read_props(s) ? -1 : 0;
+	return NULL;
+}
+
+/* Adds one side's flush groups into the merged ones. */
+static int merge_groups(struct diff *d, int k)
+{
+	const struct side *s = &d->s[k];
+
+	for (size_t i = 0; i < s->kinds.n; i++)
+		if (group_add(&d->kinds, s->kinds.rows[i].label,
+		              s->kinds.rows[i].ord, k, s->kinds.rows[i].v[A]))
+			return -1;
+	for (size_t i = 0; i < s->callers.n; i++)
+		if (group_add(&d->callers, s->callers.rows[i].label, 0, k,
+		              s->callers.rows[i].v[A]))
+			return -1;
 	return 0;
 }
 
-/* ---- The first divergent event ---- */
+/* ---- The lockstep pass (the caller's thread) ---- */
+
+static int read_strings(struct scan *sc)
+{
+	struct strtab *t = &sc->strings;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = SQLITE_DONE, ret = 0;
+
+	if (prepare(&sc->c, "SELECT id, s FROM strings ORDER BY id", &st))
+		return -1;
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		if (t->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			struct str *p = realloc(t->v, cap * sizeof(*p));
+			if (!p) {
+				ret = fail(&sc->c, "out of memory");
+				break;
+			}
+			t->v = p;
+		}
+		t->v[t->n].id = sqlite3_column_int64(st, 0);
+		t->v[t->n].s = strdup(v ? v : "");
+		if (!t->v[t->n++].s)
+			ret = fail(&sc->c, "out of memory");
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(&sc->c);
+	sqlite3_finalize(st);
+	return ret;
+}
 
 static bool is_hex_col(const char *name)
 {
@@ -504,9 +604,9 @@ static const char *type_name(sqlite3 *db, uint64_t type, char *buf,
 }
 
 /* One line: "flush cpu 0 cycle 1425 instr invlpg va 0x400000 ...". */
-static char *describe(const struct side *s, const int64_t *v,
-                      const char *caller)
+static char *describe(const struct scan *sc, const int64_t *v)
 {
+	const char *caller = str_lookup(&sc->strings, v[EV_CALLER]);
 	char *buf = NULL, name[64];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -514,11 +614,11 @@ static char *describe(const struct side *s, const int64_t *v,
 	if (!f)
 		return NULL;
 	fprintf(f, "%s cpu %" PRId64 " cycle %" PRIu64,
-	        type_name(s->db, u64_of(v[3]), name, sizeof(name)), v[2],
+	        type_name(sc->c.db, u64_of(v[3]), name, sizeof(name)), v[2],
 	        u64_of(v[1]));
-	if (!print_view_payload(f, s->db, u64_of(v[3]), v[0])) {
+	if (!print_view_payload(f, sc->c.db, u64_of(v[3]), v[0])) {
 		fprintf(f, " sub %" PRIu64, u64_of(v[4]));
-		for (int i = 5; i < EV_INTS; i++)
+		for (int i = 5; i < EV_CALLER; i++)
 			fprintf(f, " %s 0x%" PRIx64, ev_cols[i], u64_of(v[i]));
 		if (caller && *caller)
 			fprintf(f, " caller %s", caller);
@@ -530,30 +630,43 @@ static char *describe(const struct side *s, const int64_t *v,
 	return buf;
 }
 
-static bool same_text(const unsigned char *x, const unsigned char *y)
+static bool same_text(const char *x, const char *y)
 {
 	if (!x || !y)
 		return x == y;
-	return strcmp((const char *)x, (const char *)y) == 0;
+	return x == y || strcmp(x, y) == 0;
 }
 
-/* Which columns differ between the current rows of st[A] and st[B]. */
-static unsigned row_differs(sqlite3_stmt *const st[NSIDE])
+/* Which columns differ between the two rows (bit i: ev_cols[i]). */
+static unsigned row_differs(const struct diff *d, int64_t v[NSIDE][EV_COLS])
 {
 	unsigned bits = 0;
 
-	for (int i = 0; i < EV_INTS; i++)
-		if (sqlite3_column_int64(st[A], i) !=
-		    sqlite3_column_int64(st[B], i))
+	for (int i = 0; i < EV_CALLER; i++)
+		if (v[A][i] != v[B][i])
 			bits |= 1u << i;
-	if (!same_text(sqlite3_column_text(st[A], EV_INTS),
-	               sqlite3_column_text(st[B], EV_INTS)))
-		bits |= 1u << EV_INTS;
+	if (!same_text(str_lookup(&d->sc[A].strings, v[A][EV_CALLER]),
+	               str_lookup(&d->sc[B].strings, v[B][EV_CALLER])))
+		bits |= 1u << EV_CALLER;
 	return bits;
 }
 
+/* The next row into v; 1 if there is one, 0 at the end, -1 on error. */
+static int next_event(struct scan *sc, int64_t *v)
+{
+	int rc = sqlite3_step(sc->st);
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return db_fail(&sc->c);
+	for (int i = 0; i < EV_COLS; i++)
+		v[i] = sqlite3_column_int64(sc->st, i);
+	return 1;
+}
+
 /* Keeps what the report needs of the divergent rows. */
-static int record_divergence(struct diff *d, sqlite3_stmt *const st[NSIDE])
+static int record_divergence(struct diff *d)
 {
 	struct divergence *dv = &d->dv;
 
@@ -561,52 +674,42 @@ static int record_divergence(struct diff *d, sqlite3_stmt *const st[NSIDE])
 	for (int k = 0; k < NSIDE; k++) {
 		if (!dv->have[k])
 			continue;
-		for (int i = 0; i < EV_INTS; i++)
-			dv->v[k][i] = sqlite3_column_int64(st[k], i);
-		dv->line[k] = describe(&d->s[k], dv->v[k],
-		                       (const char *)sqlite3_column_text(
-		                               st[k], EV_INTS));
+		dv->line[k] = describe(&d->sc[k], dv->v[k]);
 		if (!dv->line[k])
-			return fail(d, "%s: out of memory", d->s[k].path);
+			return fail(&d->sc[k].c, "out of memory");
 	}
 	return 0;
 }
 
+/* Steps both event streams together up to the first row that differs
+ * or the end of both. */
 static int lockstep(struct diff *d)
 {
-	sqlite3_stmt *st[NSIDE] = { NULL, NULL };
-	int rc[NSIDE], ret = 0;
+	struct divergence *dv = &d->dv;
 
-	if (prepare(d, &d->s[A], events_sql, &st[A]) ||
-	    prepare(d, &d->s[B], events_sql, &st[B])) {
-		ret = -1;
-		goto out;
-	}
+	for (int k = 0; k < NSIDE; k++)
+		if (read_strings(&d->sc[k]) ||
+		    prepare(&d->sc[k].c, events_sql, &d->sc[k].st))
+			return -1;
 	for (;;) {
 		for (int k = 0; k < NSIDE; k++) {
-			rc[k] = sqlite3_step(st[k]);
-			if (rc[k] != SQLITE_ROW && rc[k] != SQLITE_DONE) {
-				ret = db_fail(d, &d->s[k]);
-				goto out;
-			}
-			d->dv.have[k] = rc[k] == SQLITE_ROW;
+			int rc = next_event(&d->sc[k], dv->v[k]);
+
+			if (rc < 0)
+				return -1;
+			dv->have[k] = rc > 0;
 		}
-		if (!d->dv.have[A] && !d->dv.have[B])
-			break;
-		if (d->dv.have[A] && d->dv.have[B]) {
-			d->dv.differs = row_differs(st);
-			if (!d->dv.differs) {
-				d->dv.same++;
+		if (!dv->have[A] && !dv->have[B])
+			return 0;
+		if (dv->have[A] && dv->have[B]) {
+			dv->differs = row_differs(d, dv->v);
+			if (!dv->differs) {
+				dv->same++;
 				continue;
 			}
 		}
-		ret = record_divergence(d, st);
-		break;
+		return record_divergence(d);
 	}
-out:
-	sqlite3_finalize(st[A]);
-	sqlite3_finalize(st[B]);
-	return ret;
 }
 
 /* ---- Printing: small aligned tables ---- */
@@ -756,8 +859,7 @@ static int print_runs(FILE *out, const struct diff *d)
 	tt_add(&t, ' ', "run", "A", "B", "delta", "%");
 	for (int i = 0; i < R__COUNT; i++) {
 		const char *va = a->run[i], *vb = b->run[i];
-		bool differ = !same_text((const unsigned char *)va,
-		                         (const unsigned char *)vb);
+		bool differ = !same_text(va, vb);
 		char dl[32] = "", pc[32] = "";
 
 		if (run_fields[i].delta && va && vb)
@@ -779,7 +881,7 @@ static int print_runs(FILE *out, const struct diff *d)
 			fprintf(out, "warning: %s: status is 'running': the run "
 			        "ended before its recording was closed; only "
 			        "the events written until then are compared\n",
-			        d->s[k].path);
+			        d->s[k].c.path);
 	return 0;
 }
 
@@ -861,7 +963,8 @@ static void print_divergence(FILE *out, const struct diff *d)
 		return;
 	}
 	fprintf(out, "  first divergent event: seq %" PRIu64 " (after %" PRIu64
-	        " identical)\n", dv->same + 1, dv->same);
+	        " identical)\n", u64_of(dv->v[dv->have[A] ? A : B][0]),
+	        dv->same);
 	for (int k = 0; k < NSIDE; k++) {
 		if (dv->have[k])
 			fprintf(out, "  %c: %s\n", "AB"[k], dv->line[k]);
@@ -871,7 +974,7 @@ static void print_divergence(FILE *out, const struct diff *d)
 	}
 	if (dv->have[A] && dv->have[B]) {
 		fputs("  differing columns:", out);
-		for (int i = 0; i <= EV_INTS; i++)
+		for (int i = 0; i < EV_COLS; i++)
 			if (dv->differs & (1u << i))
 				fprintf(out, " %s", ev_cols[i]);
 		fputc('\n', out);
@@ -880,7 +983,7 @@ static void print_divergence(FILE *out, const struct diff *d)
 
 static int print_report(FILE *out, struct diff *d)
 {
-	fprintf(out, "A: %s\nB: %s\n\n", d->s[A].path, d->s[B].path);
+	fprintf(out, "A: %s\nB: %s\n\n", d->s[A].c.path, d->s[B].c.path);
 	if (print_runs(out, d))
 		return -1;
 	fputc('\n', out);
@@ -897,41 +1000,99 @@ static int print_report(FILE *out, struct diff *d)
 	return 0;
 }
 
+static void conn_close(struct conn *c)
+{
+	sqlite3_close(c->db);
+}
+
 static void diff_free(struct diff *d)
 {
 	for (int k = 0; k < NSIDE; k++) {
+		struct side *s = &d->s[k];
+
 		for (int i = 0; i < R__COUNT; i++)
-			free(d->s[k].run[i]);
-		free(d->s[k].props);
+			free(s->run[i]);
+		group_free(&s->kinds);
+		group_free(&s->callers);
+		free(s->props);
+		conn_close(&s->c);
+		sqlite3_finalize(d->sc[k].st);
+		str_free(&d->sc[k].strings);
+		conn_close(&d->sc[k].c);
 		free(d->dv.line[k]);
-		sqlite3_close(d->s[k].db);
 	}
 	group_free(&d->kinds);
 	group_free(&d->callers);
+}
+
+/* Runs the aggregate pass of A and B in two threads while this one does
+ * the lockstep; sequentially if SQLite was built without thread support
+ * or no thread can be started. Returns -1 with some conn's err set. */
+static int compute(struct diff *d)
+{
+	pthread_t tid[NSIDE];
+	bool threaded[NSIDE] = { false, false };
+	int ret;
+
+	/* Both files are validated before either is read at length. */
+	for (int k = 0; k < NSIDE; k++)
+		if (open_conn(&d->s[k].c) || check_recording(&d->s[k].c))
+			return -1;
+	for (int k = 0; k < NSIDE; k++)
+		if (open_conn(&d->sc[k].c))
+			return -1;
+	for (int k = 0; k < NSIDE; k++)
+		threaded[k] = sqlite3_threadsafe() &&
+		              pthread_create(&tid[k], NULL, read_side,
+		                             &d->s[k]) == 0;
+	ret = lockstep(d);
+	for (int k = 0; k < NSIDE; k++) {
+		if (threaded[k])
+			pthread_join(tid[k], NULL);
+		else
+			read_side(&d->s[k]);
+		if (d->s[k].ret)
+			ret = -1;
+	}
+	for (int k = 0; k < NSIDE && !ret; k++)
+		if (merge_groups(d, k))
+			ret = fail(&d->s[k].c, "out of memory");
+	return ret;
+}
+
+/* The first message in a fixed order, whichever thread failed first. */
+static const char *first_error(const struct diff *d)
+{
+	const struct conn *c[] = { &d->s[A].c, &d->s[B].c, &d->sc[A].c,
+	                           &d->sc[B].c };
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (c[i]->err[0])
+			return c[i]->err;
+	return "hvsim diff: unknown error";
 }
 
 int diff_db(const char *a, const char *b, FILE *out, char *err,
             size_t errlen)
 {
 	struct diff d = {
-		.s = { { .path = a }, { .path = b } },
-		.err = err,
-		.errlen = errlen,
+		.s = { { .c.path = a }, { .c.path = b } },
+		.sc = { { .c.path = a }, { .c.path = b } },
 	};
-	int ret = 0;
+	int ret;
 
 	assert(a && b && out);
 	while (hvsim_checks[d.nprops].name)
 		d.nprops++;
-	/* Both files are validated before either is read at length. */
-	for (int k = 0; k < NSIDE && !ret; k++)
-		ret = open_side(&d, &d.s[k]) || check_recording(&d, &d.s[k]);
-	for (int k = 0; k < NSIDE && !ret; k++)
-		ret = read_side(&d, k);
-	if (!ret)
-		ret = lockstep(&d);
-	if (!ret && print_report(out, &d))
-		ret = fail(&d, "out of memory");
+	for (int k = 0; k < NSIDE; k++)
+		d.s[k].nprops = d.nprops;
+	ret = compute(&d);
+	if (ret) {
+		snprintf(err, errlen, "%s", first_error(&d));
+	} else if (print_report(out, &d)) {
+		snprintf(err, errlen, "hvsim diff: out of memory");
+		ret = -1;
+	}
 	diff_free(&d);
 	if (ret)
 		return DIFF_BAD_INPUT;
