@@ -67,7 +67,7 @@ run)
 	deps
 	build release
 	mkdir -p results
-	exec build/release/hvsim suite scenarios --out results
+	exec build/release/hvsim suite scenarios --out results --twice
 	;;
 test)
 	deps

@@ -122,6 +122,19 @@ static void row(FILE *out, const char *name, const struct run_summary *s, const 
 	        verdict, props);
 }
 
+/* The determinism self-check: the same scenario and seed again, without
+ * recording, must give the same events (digest and count). */
+static bool same_again(const struct scenario *sc, const struct run_opts *ro,
+                       const struct run_summary *first)
+{
+	struct run_opts again = *ro;
+	again.db_path = NULL;
+	struct run_summary s;
+	char err[512];
+	int rc = run_scenario(sc, &again, &s, err, sizeof(err));
+	return rc == first->exit_code && s.digest == first->digest && s.events == first->events;
+}
+
 static void run_one(const struct suite_opts *o, const char *file, struct totals *t)
 {
 	struct scenario sc;
@@ -151,6 +164,13 @@ static void run_one(const struct suite_opts *o, const char *file, struct totals 
 	if (rc == 2) {
 		fprintf(o->out, "%-44s %s\n", sc.name, err);
 		t->bad++;
+		scenario_free(&sc);
+		return;
+	}
+	if (o->twice && !same_again(&sc, &ro, &s)) {
+		row(o->out, sc.name, &s, "NONDET");
+		fprintf(o->out, "    a second run with the same seed gave another event digest\n");
+		t->fail++;
 		scenario_free(&sc);
 		return;
 	}

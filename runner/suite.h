@@ -15,6 +15,8 @@ struct suite_opts {
 	const char *out_dir; /* NULL: no recordings */
 	uint64_t seed;
 	bool has_seed;
+	bool twice;          /* determinism self-check: run each scenario a
+	                        second time and compare the event digests */
 	FILE *out;
 };
 

@@ -36,7 +36,7 @@ static const char usage_main[] =
 	"                      run the shipped property queries over a recording\n"
 	"  diff A.db B.db      compare two recordings: runs, flushes, TLB counters,\n"
 	"                      properties, first divergent event\n"
-	"  suite [DIR...] [--out DIR] [--seed N]\n"
+	"  suite [DIR...] [--out DIR] [--seed N] [--twice]\n"
 	"                      run every scenario under DIRs (default: scenarios),\n"
 	"                      record each into --out, print a summary table\n"
 	"\n"
@@ -100,7 +100,7 @@ static const char usage_diff[] =
 	"(missing file, not a database, not an hvsim recording, SQL error).\n";
 
 static const char usage_suite[] =
-	"usage: hvsim suite [DIR...] [--out DIR] [--seed N]\n"
+	"usage: hvsim suite [DIR...] [--out DIR] [--seed N] [--twice]\n"
 	"\n"
 	"Runs every *.yaml scenario under the directories (default: scenarios),\n"
 	"in path order, each recorded into --out (the scenario's path below its\n"
@@ -111,6 +111,9 @@ static const char usage_suite[] =
 	"\n"
 	"  --out DIR   directory for the recordings (created)\n"
 	"  --seed N    seed for every run (default: each scenario's)\n"
+	"  --twice     determinism self-check: run every scenario a second time\n"
+	"              with the same seed; a different event digest is a failure\n"
+	"              (NONDET)\n"
 	"\n"
 	"Exit 0: all passed; 1: some failed; 2: bad input.\n";
 
@@ -392,6 +395,8 @@ static int cmd_suite(int argc, char **argv)
 			if (++i == argc)
 				return bad_usage("suite", "%s needs a directory", a);
 			o.out_dir = argv[i];
+		} else if (strcmp(a, "--twice") == 0) {
+			o.twice = true;
 		} else if (strcmp(a, "--seed") == 0) {
 			if (++i == argc || !parse_u64(argv[i], &o.seed))
 				return bad_usage("suite", "--seed: '%s' is not an unsigned integer",

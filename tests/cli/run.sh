@@ -16,7 +16,7 @@ check() { # NAME CONDITION-COMMAND...
 	if ! "$@"; then echo "FAIL $name"; fail=$((fail + 1)); fi
 }
 
-"$HVSIM" suite "$SRC/scenarios" --out "$T/results" >"$T/suite.txt" 2>&1
+"$HVSIM" suite "$SRC/scenarios" --out "$T/results" --twice >"$T/suite.txt" 2>&1
 rc=$?
 check suite-exit [ "$rc" -eq 0 ]
 check suite-summary grep -Eq '^[0-9]+ scenarios: [0-9]+ passed, [0-9]+ twins caught, 0 failed, 0 bad input$' "$T/suite.txt"
