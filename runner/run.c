@@ -405,6 +405,11 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 		         sc->path, sc->ncpus, sc->mem_frames);
 		return sum->exit_code = 2;
 	}
+	/* A run's event stream is always complete, whichever sinks listen:
+	 * sequence numbers and the digest must not depend on --db or --trace
+	 * (the fast path that skips unwanted events is for model benchmarks
+	 * and direct users of sim/). */
+	m.bus.mask = ~0ull;
 	m.self_check = o->self_check;
 	if (o->choices)
 		m.choices = *o->choices;
