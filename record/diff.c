@@ -715,6 +715,9 @@ static int lockstep(struct diff *d)
 /* ---- Printing: small aligned tables ---- */
 
 #define TT_COLS 5
+/* Longer cells (a config with many overrides) do not widen their column:
+ * they push the rest of their own row right instead of every row. */
+#define TT_MAX_WIDTH 40
 
 /* Rows of cells; column 0 is the label, left-aligned like every column
  * marked in left; a row's flag ('*' when A and B differ) leads the line. */
@@ -760,7 +763,8 @@ static void tt_print(FILE *out, const struct ttable *t)
 	for (size_t r = 0; r < t->n; r++)
 		for (int i = 0; i < TT_COLS; i++) {
 			size_t len = strlen(t->cells[r][i]);
-			w[i] = len > w[i] ? len : w[i];
+			if (len > w[i] && len <= TT_MAX_WIDTH)
+				w[i] = len;
 		}
 	for (size_t r = 0; r < t->n; r++) {
 		int last = TT_COLS - 1;
@@ -875,13 +879,15 @@ static int print_runs(FILE *out, const struct diff *d)
 	tt_print(out, &t);
 	tt_free(&t);
 	/* 'running' in a closed file: recorder_close() never ran. */
-	for (int k = 0; k < NSIDE; k++)
-		if (d->s[k].run[R_STATUS] &&
-		    strcmp(d->s[k].run[R_STATUS], "running") == 0)
-			fprintf(out, "warning: %s: status is 'running': the run "
-			        "ended before its recording was closed; only "
-			        "the events written until then are compared\n",
-			        d->s[k].c.path);
+	for (int k = 0; k < NSIDE; k++) {
+		const char *status = d->s[k].run[R_STATUS];
+
+		if (status && strcmp(status, "running") == 0)
+			fprintf(out, "warning: %s: status is 'running': the "
+			        "run ended before its recording was closed; "
+			        "only the events written until then are "
+			        "compared\n", d->s[k].c.path);
+	}
 	return 0;
 }
 
@@ -931,13 +937,16 @@ static int print_tlb(FILE *out, const struct diff *d)
 		{ M_OTHER_FAULTS, "other faults (#GP, #UD)" },
 	};
 	const struct side *a = &d->s[A], *b = &d->s[B];
-	struct ttable t = counters("tlb", true);
+	struct ttable t = counters("TLB", true);
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		tt_count(&t, rows[i].label, a->m[rows[i].m], b->m[rows[i].m],
 		         true);
-	tt_count(&t, "cycles", a->runv[R_CYCLES], b->runv[R_CYCLES], true);
-	return tt_emit(out, &t, "tlb", "no activity in either");
+	/* NULL in a run that ended early: no figure to compare. */
+	if (a->run[R_CYCLES] && b->run[R_CYCLES])
+		tt_count(&t, "cycles", a->runv[R_CYCLES], b->runv[R_CYCLES],
+		         true);
+	return tt_emit(out, &t, "TLB", "no activity in either");
 }
 
 static int print_props(FILE *out, const struct diff *d)

@@ -1,8 +1,6 @@
 -- hvsim recording schema, version 1 (PRAGMA user_version).
 --
--- record/recorder.c embeds this file verbatim (recorder_schema_sql());
--- tests/test_recorder.c fails if the two differ. Regenerate the C string
--- with the command in docs/recording.md after editing this file.
+-- The build embeds this file into the binary (recorder_schema_sql()).
 --
 -- Every u64 of struct event (sim/event.h) is stored bit-cast to a signed
 -- 64-bit integer: 0xffffffffffffffff reads back as -1. Use printf('%x', v)
@@ -111,7 +109,7 @@ SELECT e.seq, e.cycle, e.cpu, i.name AS instr, e.a AS va, e.b AS pcid,
 	CASE e.f & 255 WHEN 0 THEN 'none' WHEN 1 THEN 'page'
 		WHEN 2 THEN 'pcid' WHEN 3 THEN 'all_nonglobal'
 		WHEN 4 THEN 'all' ELSE e.f & 255 END AS scope,
-	e.f >> 8 AS necessary, s.s AS caller
+	(e.f >> 8) & 1 AS necessary, (e.f >> 9) & 1 AS globals, s.s AS caller
 FROM events e LEFT JOIN strings s ON s.id = e.caller
 	LEFT JOIN instr_names i ON i.id = e.sub
 WHERE e.type = 6;

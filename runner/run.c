@@ -299,13 +299,11 @@ static void summarise(struct sched *s, struct run_summary *sum)
 		const struct cpu *cp = &m->cpus[c];
 		if (cp->clock > sum->cycles)
 			sum->cycles = cp->clock;
-		sum->hits_l1 += cp->tlb.hits_l1;
-		sum->hits_l2 += cp->tlb.hits_l2;
-		sum->misses += cp->tlb.misses;
 		sum->faults += cp->nfaults;
 	}
 	sum->accesses = m->bus.counts[EV_ACCESS];
 	sum->walks = m->bus.counts[EV_WALK];
+	sum->misses = sum->walks; /* every walk is a TLB miss or a dirty assist */
 	sum->fills = m->bus.counts[EV_FILL];
 	sum->evictions = m->bus.counts[EV_EVICT];
 	sum->flushes = m->bus.counts[EV_FLUSH];
@@ -314,18 +312,25 @@ static void summarise(struct sched *s, struct run_summary *sum)
 	sum->sched_choices = s->choices;
 }
 
-/* Counts necessary/redundant flushes as they happen (EV_FLUSH.f bit 8). */
-struct flush_count {
+/* Summary counters taken from the events themselves, so that the summary,
+ * the recording and `hvsim diff` count the same things: flushes by
+ * EV_FLUSH.f bit 8, accesses by the path that served them. */
+struct stats {
 	uint64_t necessary, redundant;
+	uint64_t path[4]; /* PATH_L1, PATH_L2, PATH_WALK, PATH_FAULT */
 };
 
-static int flush_counter(void *ctx, const struct event *ev)
+static int stats_event(void *ctx, const struct event *ev)
 {
-	struct flush_count *fc = ctx;
-	if ((ev->f >> 8) & 1)
-		fc->necessary++;
-	else
-		fc->redundant++;
+	struct stats *st = ctx;
+	if (ev->type == EV_FLUSH) {
+		if ((ev->f >> 8) & 1)
+			st->necessary++;
+		else
+			st->redundant++;
+	} else if (ev->d < 4) {
+		st->path[ev->d]++;
+	}
 	return 0;
 }
 
@@ -417,7 +422,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 	struct checker *ck = checker_new(o->stop_at_first);
 	struct recorder *rec = NULL;
 	struct trace_writer *tw = NULL;
-	struct flush_count fc = {0, 0};
+	struct stats st;
+	memset(&st, 0, sizeof(st));
 	int rc = 2;
 	s.ox.m = &m;
 	s.ox.sc = sc;
@@ -428,8 +434,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 	}
 	struct sink cs = checker_sink(ck);
 	bus_attach(&m.bus, &cs);
-	struct sink fs = {.name = "flushes", .mask = 1ull << EV_FLUSH, .ctx = &fc,
-	                  .event = flush_counter};
+	struct sink fs = {.name = "stats", .mask = 1ull << EV_FLUSH | 1ull << EV_ACCESS,
+	                  .ctx = &st, .event = stats_event};
 	bus_attach(&m.bus, &fs);
 	for (unsigned i = 0; i < o->nextra; i++)
 		if (bus_attach(&m.bus, &o->extra[i]) != 0) {
@@ -450,8 +456,10 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 	}
 	rc = schedule(&s);
 	summarise(&s, sum);
-	sum->flushes_necessary = fc.necessary;
-	sum->flushes_redundant = fc.redundant;
+	sum->flushes_necessary = st.necessary;
+	sum->flushes_redundant = st.redundant;
+	sum->hits_l1 = st.path[PATH_L1];
+	sum->hits_l2 = st.path[PATH_L2];
 	sum->expect_failures = s.ox.expect_failures;
 	if (s.ox.expect_failures)
 		snprintf(sum->first, sizeof(sum->first), "%s", s.ox.first_failure);

@@ -34,6 +34,8 @@ struct run_summary {
 	uint64_t digest;    /* FNV-1a over every event's fields (sim/bus.h) */
 	uint64_t cycles;    /* largest CPU clock at the end */
 	uint64_t accesses, hits_l1, hits_l2, misses, walks, fills, evictions;
+	                    /* hits: accesses served by the L1/L2 TLB; misses:
+	                       page walks (misses and dirty assists) */
 	uint64_t flushes, flushes_necessary, flushes_redundant, faults;
 	uint64_t quiesce_points, stale_at_quiesce;
 	uint64_t sched_choices; /* scheduling decisions drawn from the PRNG */

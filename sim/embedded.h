@@ -1,5 +1,6 @@
 /* Files embedded into the binary at build time (cmake/embed*.cmake):
- * the cost profiles (profiles/ *.yaml) and the property queries (checks/ *.sql).
+ * the cost profiles (profiles/ *.yaml), the property queries (checks/ *.sql)
+ * and the recording schema (record/schema.sql).
  * Each table ends with a {0, 0} sentinel. */
 #ifndef HVSIM_SIM_EMBEDDED_H
 #define HVSIM_SIM_EMBEDDED_H
@@ -11,5 +12,6 @@ struct hvsim_embedded {
 
 extern const struct hvsim_embedded hvsim_profiles[];
 extern const struct hvsim_embedded hvsim_checks[];
+extern const struct hvsim_embedded hvsim_schema[]; /* record/schema.sql */
 
 #endif

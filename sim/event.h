@@ -16,7 +16,7 @@
  *  EV_EVICT        TLBL_* structure  va base    pa base      pcid           page/entry log2  global (0/1)      level of entry
  *  EV_WALK         walk result       va         pa or 0      pcid           levels read      #PF error or 0    cycles
  *  EV_FAULT        vector (VEC_*)    va/operand error code   instr (INSTR_*) 0               0                 0
- *  EV_FLUSH        INSTR_*           va         pcid         removed_tlb    removed_env      stale_removed     scope (SCOPE_*) | necessary<<8
+ *  EV_FLUSH        INSTR_*           va         pcid         removed_tlb    removed_env      stale_removed     scope (SCOPE_*) | necessary<<8 | globals<<9
  *  EV_PTE_WRITE    level (1..4)      entry pa   old value    new value      va (or ~0)       PTEW_* flags      table frame pa
  *  EV_CR_WRITE     reg (0,3,4)       old        new          faulted (0/1)  0                0                 0
  *  EV_IPI          IPI_SEND/DELIVER  from cpu   to cpu       id             latency          0                 0

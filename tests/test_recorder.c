@@ -206,7 +206,7 @@ static const struct view_spec views[] = {
 	{ "faults", EV_FAULT, "seq,cycle,cpu,vector,va,error_code,instr,caller" },
 	{ "flushes", EV_FLUSH,
 	  "seq,cycle,cpu,instr,va,pcid,removed_tlb,removed_env,stale_removed,"
-	  "scope,necessary,caller" },
+	  "scope,necessary,globals,caller" },
 	{ "pte_writes", EV_PTE_WRITE,
 	  "seq,cycle,cpu,level,entry_pa,old_value,new_value,va,ptew,hw_ad,"
 	  "translation,table_pa,caller" },
