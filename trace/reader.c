@@ -241,7 +241,7 @@ static int parse_trailer(struct trace_reader *r, uint64_t pos, struct trace_erro
 
 static int validate(struct trace_reader *r, struct trace_error *e)
 {
-	uint64_t pos;
+	uint64_t pos = 0;
 	if (parse_header(r, &pos, e))
 		return -1;
 	uint8_t *tmp = malloc(TRACE_MAX_CHUNK_RAW);
