@@ -93,6 +93,16 @@ expect_err db-missing-dir "$T/no/such/dir/x.db" "$HVSIM" run "$ok" --db "$T/no/s
 mkdir "$T/adir"
 expect_err db-is-dir "$T/adir" "$HVSIM" run "$ok" --db "$T/adir"
 
+expect_err trace-missing-dir "$T/no/dir/x.hvtrace" "$HVSIM" run "$ok" --trace "$T/no/dir/x.hvtrace"
+expect_err replay-missing "$T/none.hvtrace: byte 0: cannot open" "$HVSIM" replay "$T/none.hvtrace"
+printf 'not a trace at all, just text' >"$T/junk.hvtrace"
+expect_err replay-not-trace "$T/junk.hvtrace: byte 0: not an hvsim trace" "$HVSIM" replay "$T/junk.hvtrace"
+expect_err replay-no-arg "no trace given" "$HVSIM" replay
+# A run that fails with bad input leaves no trace behind.
+"$HVSIM" run "$T/unmap.yaml" --trace "$T/bad.hvtrace" >/dev/null 2>&1
+n=$((n + 1))
+if ls "$T"/bad.hvtrace* >/dev/null 2>&1; then echo "FAIL trace-left-behind"; fail=$((fail + 1)); fi
+
 expect_err bad-seed "--seed: 'x1' is not an unsigned integer" "$HVSIM" run "$ok" --seed x1
 expect_err negative-seed "--seed" "$HVSIM" run "$ok" --seed -4
 expect_err unknown-option "unknown option '--frob'" "$HVSIM" run "$ok" --frob
@@ -108,7 +118,7 @@ ALLOW_OUT=1 expect_err check-bad-sql "$T/bad.sql" "$HVSIM" check "$T/good.db" --
 ALLOW_OUT=1 expect_err check-missing-sql "$T/none.sql" "$HVSIM" check "$T/good.db" --sql "$T/none.sql"
 
 # Help and version work and exit 0.
-for c in "--help" "--version" "run --help" "check --help" "suite --help"; do
+for c in "--help" "--version" "run --help" "check --help" "suite --help" "replay --help" "diff --help"; do
 	n=$((n + 1))
 	# shellcheck disable=SC2086
 	if ! "$HVSIM" $c >/dev/null 2>&1; then echo "FAIL: hvsim $c"; fail=$((fail + 1)); fi
