@@ -53,9 +53,12 @@ fuzz() {
 		name=$(basename "$t")
 		mkdir -p "build/fuzz/corpus-$name"
 		echo "dev.sh: $name for $1 s"
+		# Seeds: the shipped inputs each target reads, plus fuzz/seeds/NAME.
+		local seeds=(scenarios/litmus scenarios/litmus/twins scenarios/concurrent)
+		[ "$name" = fuzz_trace ] && seeds=(traces/litmus traces/concurrent)
+		[ -d "fuzz/seeds/$name" ] && seeds+=("fuzz/seeds/$name")
 		"$t" -max_total_time="$1" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-			"build/fuzz/corpus-$name" scenarios/litmus scenarios/litmus/twins \
-			scenarios/concurrent 2>"build/fuzz/$name.log" ||
+			"build/fuzz/corpus-$name" "${seeds[@]}" 2>"build/fuzz/$name.log" ||
 			{ tail -50 "build/fuzz/$name.log"; exit 1; }
 		grep -E '^stat::number_of_executed_units' "build/fuzz/$name.log" || true
 	done
@@ -86,11 +89,6 @@ asan)
 	deps
 	build asan
 	ctest --preset asan -j "$(nproc)"
-	fuzz 10
-	;;
-fuzz)
-	deps
-	fuzz "${2:-300}"
 	;;
 bench)
 	deps

@@ -14,9 +14,11 @@
  *                    by walking the payload as trace/format.h says), then
  *                    damaged as the control bytes say (wrong trailer counts,
  *                    one byte changed, truncation, bytes after the trailer,
- *                    a scenario chunk after the records). Raw bytes almost
- *                    never pass the checksums; this mode reaches the
- *                    record framing and the trailer checks.
+ *                    a scenario chunk after the records, a structural fault
+ *                    under valid checksums). Raw bytes almost never pass
+ *                    the checksums; this mode reaches the header fields,
+ *                    the chunk lengths and inflation, the record framing
+ *                    and the trailer checks.
  *
  * Mode 1 is a differential check: the trace is built here from the
  * documented format (little-endian, CRC-32 by zlib's crc32), not with the
@@ -24,7 +26,8 @@
  * same header, scenario, chunks and records (field by field) when the
  * payload's framing is valid and nothing was damaged, refused otherwise
  * (every byte is covered by a checksum, so any single changed byte must be
- * refused).
+ * refused), and a refusal of a trace with one thing wrong must name that
+ * structure's offset.
  *
  * Control bytes (missing ones read as 0), then the payload:
  *   c[0] flags  0x01 split the payload into several RECORDS chunks
@@ -35,15 +38,35 @@
  *               0x20 a second scenario chunk after the records chunks
  *               0x40 an unknown header field (a later version's: ignored)
  *               0x80 the scenario in two chunks
- *   c[1]   chunk size for the split: 1 + (c[1] & 0x7f) * 8 bytes;
- *          0x80: split anywhere (records may be cut: refused), else at
- *          record boundaries
+ *   c[1]   chunk size for the split: 1 + (c[1] & 0x7f) * 8 bytes (at most
+ *          MAX_SPLIT chunks: the last takes the rest); 0x80: split
+ *          anywhere (records may be cut: refused), else at record
+ *          boundaries
  *   c[2]   wrong count: which (c[2] & 3: records, events, choices,
  *          chunks), delta 1 + (c[2] >> 2)
  *   c[3..4] position (u16, modulo the file size)
  *   c[5]   xor mask for the changed byte (0 means 0x01)
  *   c[6]   zlib level (c[6] % 10)
  *   c[7]   digest seed
+ *   c[8]   a structural fault, made with every checksum recomputed so that
+ *          only the check behind the checksums can find it (c[8] % 18;
+ *          0 none): in the header 1 version 2, 2 a field cut short, 3 a
+ *          field longer than the header, 4 a 7-byte seed, 5 a 5-byte cpus
+ *          field, 6 no profile field; in chunk c[9] (modulo the number of
+ *          chunks) 7 type 3, 8 raw_len 0, 9 raw_len above the maximum,
+ *          10 comp_len above compressBound(raw_len), 11 one byte of the
+ *          zlib stream changed (at c[10..11]), 12 raw_len one more than
+ *          the stream gives, 13 one less, 14 a wrong raw_crc, 16 bytes after
+ *          the end of the zlib stream (up to 4, within compressBound); 15 no
+ *          scenario chunk at all; 17 the trailer's magic changed (the
+ *          trace then ends without one)
+ *   c[9]   the chunk of a chunk fault; c[10..11] where in its stream
+ *
+ * Fault 11 may give a stream that still inflates to the same bytes
+ * (deflate has slack): then the trace must be accepted with the same
+ * content. Fault 16 is accepted by the reader as it stands (uncompress()
+ * does not say whether all the input was used): the check is kept loose
+ * until the reader refuses it (STRICT_STREAM_END).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,7 +84,33 @@ _Static_assert(TRACE_CHUNK_HDR == 28, "fuzz_trace builds chunk headers by hand: 
                                       "update it together with trace/format.h");
 _Static_assert(TRACE_TRAILER == 48 && TRACE_HEADER_FIXED == 16, "see trace/format.h");
 
-#define NCTL 8
+#define NCTL 12
+#define MAX_SPLIT 64
+
+/* 1 when the reader refuses bytes after a chunk's zlib stream. */
+#define STRICT_STREAM_END 1
+
+enum fault {
+	F_NONE,
+	F_VERSION,
+	F_FIELD_SHORT,
+	F_FIELD_LONG,
+	F_SEED_LEN,
+	F_NCPUS_LEN,
+	F_NO_PROFILE,
+	F_CHUNK_TYPE,
+	F_RAW_ZERO,
+	F_RAW_BIG,
+	F_COMP_BIG,
+	F_STREAM_BYTE,
+	F_RAW_MORE,
+	F_RAW_LESS,
+	F_RAW_CRC,
+	F_NO_SCENARIO,
+	F_STREAM_TAIL,
+	F_END_MAGIC,
+	F__COUNT
+};
 
 #define CHECK(cond)                                                                     \
 	do {                                                                            \
@@ -193,41 +242,89 @@ static void put_field(struct buf *b, uint16_t key, const void *p, uint32_t n)
 	put(b, p, n);
 }
 
-static void put_header(struct buf *b, bool unknown_field)
+static void put_header(struct buf *b, bool unknown_field, enum fault f)
 {
-	uint8_t seed[8], ncpus[4];
+	uint8_t seed[8], ncpus[5];
 	set_le(seed, HV_SEED, 8);
 	set_le(ncpus, HV_NCPUS, 4);
+	ncpus[4] = 0;
 	put(b, TRACE_MAGIC, 8);
-	put_le(b, TRACE_VERSION, 4);
+	put_le(b, f == F_VERSION ? TRACE_VERSION + 1 : TRACE_VERSION, 4);
 	size_t len_at = b->len;
 	put_le(b, 0, 4);
 	put_field(b, TF_HVSIM_VERSION, HV_VERSION, sizeof(HV_VERSION) - 1);
-	put_field(b, TF_PROFILE, HV_PROFILE, sizeof(HV_PROFILE) - 1);
+	if (f != F_NO_PROFILE)
+		put_field(b, TF_PROFILE, HV_PROFILE, sizeof(HV_PROFILE) - 1);
 	put_field(b, TF_CONFIG, HV_CONFIG, sizeof(HV_CONFIG) - 1);
-	put_field(b, TF_SEED, seed, 8);
+	put_field(b, TF_SEED, seed, f == F_SEED_LEN ? 7 : 8);
 	if (unknown_field)
 		put_field(b, 999, "later", 5);
-	put_field(b, TF_NCPUS, ncpus, 4);
+	put_field(b, TF_NCPUS, ncpus, f == F_NCPUS_LEN ? 5 : 4);
 	put_field(b, TF_SCENARIO_NAME, HV_NAME, sizeof(HV_NAME) - 1);
+	size_t last = b->len;
 	put_field(b, TF_SCENARIO_PATH, HV_PATH, sizeof(HV_PATH) - 1);
+	if (f == F_FIELD_SHORT)
+		put(b, "\x05\x00\x01", 3); /* 3 of a field's 6 framing bytes */
+	if (f == F_FIELD_LONG)
+		set_le(b->p + last + 2, sizeof(HV_PATH) - 1 + 100, 4);
 	set_le(b->p + len_at, b->len - TRACE_HEADER_FIXED, 4);
 	put_le(b, crc(b->p, b->len), 4);
 }
 
-/* "HVCK" type raw_len comp_len raw_crc comp_crc hdr_crc, payload. */
-static size_t put_chunk(struct buf *b, uint32_t type, const uint8_t *raw, size_t n, int level)
+/* "HVCK" type raw_len comp_len raw_crc comp_crc hdr_crc, payload; with a
+ * chunk fault f (F_NONE for none), every checksum computed after it. */
+static size_t put_chunk(struct buf *b, uint32_t type, const uint8_t *raw, size_t n, int level,
+                        enum fault f, uint16_t where)
 {
 	uLongf clen = compressBound((uLong)n);
-	uint8_t *comp = xmalloc(clen);
+	size_t cap = clen + compressBound((uLong)n) + 64;
+	uint8_t *comp = xmalloc(cap);
 	CHECK(compress2(comp, &clen, raw, (uLong)n, level) == Z_OK);
+	uint64_t raw_len = n;
+	uint32_t raw_crc = crc(raw, n);
+	switch (f) {
+	case F_CHUNK_TYPE:
+		type = 3;
+		break;
+	case F_RAW_ZERO:
+		raw_len = 0;
+		break;
+	case F_RAW_BIG:
+		raw_len = TRACE_MAX_CHUNK_RAW + 1;
+		break;
+	case F_COMP_BIG: /* pad past compressBound(raw_len) */
+		while (clen <= compressBound((uLong)n))
+			comp[clen++] = 0;
+		break;
+	case F_STREAM_BYTE:
+		comp[where % clen] ^= (uint8_t)(1 + (where >> 8) % 255);
+		break;
+	case F_RAW_MORE:
+		raw_len = n + 1;
+		break;
+	case F_RAW_LESS:
+		raw_len = n - 1;
+		break;
+	case F_RAW_CRC:
+		raw_crc ^= 1;
+		break;
+	case F_STREAM_TAIL: { /* as many as compressBound(raw_len) leaves room for */
+		size_t k = compressBound((uLong)n) - clen;
+		k = k < 4 ? k : 4;
+		memcpy(comp + clen, "tail", k);
+		clen += k;
+		break;
+	}
+	default:
+		break;
+	}
 	size_t at = b->len;
 	uint8_t h[TRACE_CHUNK_HDR];
 	memcpy(h, TRACE_CHUNK_MAGIC, 4);
 	set_le(h + 4, type, 4);
-	set_le(h + 8, n, 4);
+	set_le(h + 8, raw_len, 4);
 	set_le(h + 12, clen, 4);
-	set_le(h + 16, crc(raw, n), 4);
+	set_le(h + 16, raw_crc, 4);
 	set_le(h + 20, crc(comp, clen), 4);
 	set_le(h + 24, crc(h, 24), 4);
 	put(b, h, sizeof(h));
@@ -236,11 +333,12 @@ static size_t put_chunk(struct buf *b, uint32_t type, const uint8_t *raw, size_t
 	return at;
 }
 
-/* A RECORDS chunk as built: where, and the raw payload it holds. */
+/* A chunk as built: type, where, and the raw payload it holds. */
 struct built_chunk {
-	size_t offset;
+	uint32_t type;
 	const uint8_t *raw;
 	size_t len;
+	size_t offset;
 };
 
 /* Compares one record from trace_next with the bytes it came from. */
@@ -371,6 +469,16 @@ static void check_any(const uint8_t *data, size_t size)
 	trace_close(r);
 }
 
+static bool header_fault(enum fault f)
+{
+	return f >= F_VERSION && f <= F_NO_PROFILE;
+}
+
+static bool chunk_fault(enum fault f)
+{
+	return (f >= F_CHUNK_TYPE && f <= F_RAW_CRC) || f == F_STREAM_TAIL;
+}
+
 /* Mode 1: a valid trace around a records payload, then damaged. */
 static void check_built(const uint8_t *data, size_t size)
 {
@@ -387,30 +495,33 @@ static void check_built(const uint8_t *data, size_t size)
 	bool anywhere = split && (c[1] & 0x80);
 	int level = c[6] % 10;
 	uint64_t digest = 0x9e3779b97f4a7c15ull * (1 + (uint64_t)c[7]);
+	enum fault fault = (enum fault)(c[8] % F__COUNT);
 
-	struct buf b = {0};
-	put_header(&b, unknown_field);
-	size_t scen_len = sizeof(scenario_text) - 1;
-	if (scen_split) {
-		put_chunk(&b, TRACE_CHUNK_SCENARIO, (const uint8_t *)scenario_text, 10, level);
-		put_chunk(&b, TRACE_CHUNK_SCENARIO, (const uint8_t *)scenario_text + 10,
-		          scen_len - 10, level);
-	} else {
-		put_chunk(&b, TRACE_CHUNK_SCENARIO, (const uint8_t *)scenario_text, scen_len, level);
+	/* The chunks: the scenario (unless F_NO_SCENARIO), in one or two;
+	 * the payload in RECORDS chunks, at record boundaries as the writer
+	 * does (from an invalid record on, the rest goes into one chunk) or
+	 * anywhere; then maybe one more scenario chunk. */
+	const uint8_t *text = (const uint8_t *)scenario_text;
+	size_t scen_len = sizeof(scenario_text) - 1, tail_len = sizeof(scenario_tail) - 1;
+	struct built_chunk *ch_b = xmalloc(sizeof(*ch_b) * (plen + 3));
+	size_t nb = 0, nrec = 0;
+	if (fault != F_NO_SCENARIO) {
+		if (scen_split) {
+			ch_b[nb++] = (struct built_chunk){TRACE_CHUNK_SCENARIO, text, 10, 0};
+			ch_b[nb++] = (struct built_chunk){TRACE_CHUNK_SCENARIO, text + 10,
+			                                  scen_len - 10, 0};
+		} else {
+			ch_b[nb++] = (struct built_chunk){TRACE_CHUNK_SCENARIO, text, scen_len, 0};
+		}
 	}
-	size_t nscen = scen_split ? 2 : 1;
-
-	/* The payload in RECORDS chunks: at record boundaries (as the writer
-	 * does; from an invalid record on, the rest goes into one chunk) or
-	 * anywhere. */
-	struct built_chunk *bc = xmalloc(sizeof(*bc) * (plen + 1));
-	size_t nbc = 0;
 	struct counts cnt = {0, 0, 0};
 	bool framing_ok = true;
 	for (size_t o = 0; o < plen;) {
-		size_t n;
+		/* At most MAX_SPLIT chunks (each costs a deflate and an inflate
+		 * state): the last one takes the rest. */
+		size_t lim = nrec + 1 < MAX_SPLIT ? limit : (size_t)-1, n;
 		if (anywhere) {
-			n = plen - o < limit ? plen - o : limit;
+			n = plen - o < lim ? plen - o : lim;
 		} else {
 			n = 0;
 			for (;;) {
@@ -419,7 +530,7 @@ static void check_built(const uint8_t *data, size_t size)
 					n = plen - o; /* invalid from here: the rest */
 					break;
 				}
-				if (n && n + k > limit)
+				if (n && n + k > lim)
 					break;
 				n += k;
 				if (o + n == plen)
@@ -427,25 +538,30 @@ static void check_built(const uint8_t *data, size_t size)
 			}
 		}
 		framing_ok &= walk(payload + o, n, &cnt);
-		bc[nbc].raw = payload + o;
-		bc[nbc].len = n;
-		bc[nbc].offset = put_chunk(&b, TRACE_CHUNK_RECORDS, payload + o, n, level);
-		nbc++;
+		ch_b[nb++] = (struct built_chunk){TRACE_CHUNK_RECORDS, payload + o, n, 0};
+		nrec++;
 		o += n;
 	}
-	bool scen_after_refused = scen_after && nbc > 0;
-	if (scen_after) {
-		put_chunk(&b, TRACE_CHUNK_SCENARIO, (const uint8_t *)scenario_tail,
-		          sizeof(scenario_tail) - 1, level);
-	}
-	size_t nchunks = nscen + nbc + (scen_after ? 1 : 0);
+	if (scen_after)
+		ch_b[nb++] = (struct built_chunk){TRACE_CHUNK_SCENARIO,
+		                                  (const uint8_t *)scenario_tail, tail_len, 0};
+	bool scen_after_refused = scen_after && nrec > 0;
+	bool has_scenario = fault != F_NO_SCENARIO || scen_after;
+
+	struct buf b = {0};
+	put_header(&b, unknown_field, header_fault(fault) ? fault : F_NONE);
+	size_t target = nb ? c[9] % nb : 0;
+	for (size_t i = 0; i < nb; i++)
+		ch_b[i].offset = put_chunk(&b, ch_b[i].type, ch_b[i].raw, ch_b[i].len, level,
+		                           chunk_fault(fault) && i == target ? fault : F_NONE,
+		                           (uint16_t)le(c + 10, 2));
 
 	/* Trailer: "HVEN" records events choices digest chunks crc. */
-	uint64_t tv[4] = {cnt.records, cnt.events, cnt.choices, nchunks};
+	uint64_t tv[4] = {cnt.records, cnt.events, cnt.choices, nb};
 	if (wrong)
 		tv[c[2] & 3] += 1 + (c[2] >> 2);
 	size_t trailer_off = b.len;
-	put(&b, TRACE_END_MAGIC, 4);
+	put(&b, fault == F_END_MAGIC ? "HVEX" : TRACE_END_MAGIC, 4);
 	put_le(&b, tv[0], 8);
 	put_le(&b, tv[1], 8);
 	put_le(&b, tv[2], 8);
@@ -461,31 +577,53 @@ static void check_built(const uint8_t *data, size_t size)
 		put(&b, "", 1);
 	size_t flen = truncate ? pos : b.len;
 
-	bool valid = framing_ok && !wrong && !damage && !truncate && !garbage &&
-	             !scen_after_refused;
+	/* The verdict the format gives. */
+	bool plain_ok = framing_ok && !wrong && !damage && !truncate && !garbage &&
+	                !scen_after_refused && has_scenario;
+	bool may_accept = fault == F_STREAM_BYTE || (fault == F_STREAM_TAIL && !STRICT_STREAM_END);
+	bool must_accept = plain_ok && (fault == F_NONE || fault == F_NO_SCENARIO);
+	bool can_accept = must_accept || (plain_ok && may_accept);
+
 	struct trace_reader *r = NULL;
 	struct trace_error e;
 	memset(&e, 0, sizeof(e));
 	int rc = trace_open_mem(b.p, flen, &r, &e);
 	if (rc != 0) {
-		if (valid)
+		if (must_accept)
 			fprintf(stderr, "fuzz_trace: a valid trace refused: byte %llu: %s\n",
 			        (unsigned long long)e.offset, e.msg);
-		CHECK(!valid);
+		CHECK(!must_accept);
 		CHECK(r == NULL);
 		CHECK(e.msg[0] != 0 && strchr(e.msg, '\n') == NULL);
 		CHECK(e.offset <= flen);
-		/* Only the counts wrong: the trailer is what is named. */
-		if (wrong && framing_ok && !damage && !truncate && !garbage && !scen_after_refused)
+		/* One thing wrong: the structure named is that one. */
+		bool sole = framing_ok && !damage && !truncate && !garbage && !scen_after_refused &&
+		            (!wrong || fault == F_NONE);
+		uint64_t at_chunk = nb ? ch_b[target].offset : 0;
+		uint64_t at_payload = at_chunk + TRACE_CHUNK_HDR;
+		if (sole && !wrong && header_fault(fault))
+			CHECK(e.offset == 0);
+		else if (sole && !wrong && fault >= F_CHUNK_TYPE && fault <= F_COMP_BIG)
+			CHECK(e.offset == at_chunk);
+		else if (sole && !wrong && (fault == F_RAW_MORE || fault == F_RAW_LESS))
+			CHECK(e.offset == at_chunk || e.offset == at_payload);
+		else if (sole && !wrong && (fault == F_STREAM_BYTE || fault == F_RAW_CRC ||
+		                            fault == F_STREAM_TAIL))
+			CHECK(e.offset == at_payload);
+		else if (sole && !wrong && fault == F_NO_SCENARIO)
+			CHECK(e.offset == TRACE_HEADER_FIXED);
+		else if (sole && (fault == F_END_MAGIC || (wrong && fault == F_NONE)))
 			CHECK(e.offset == trailer_off);
 		goto out;
 	}
-	if (!valid)
+	if (!can_accept)
 		fprintf(stderr,
-		        "fuzz_trace: a damaged trace accepted (framing %d, wrong %d, damage %d at "
-		        "%zu, truncate %d, garbage %d, scenario after records %d)\n",
-		        framing_ok, wrong, damage, pos, truncate, garbage, scen_after_refused);
-	CHECK(valid);
+		        "fuzz_trace: a damaged trace accepted (fault %d in chunk %zu, framing %d, "
+		        "wrong %d, damage %d at %zu, truncate %d, garbage %d, scenario after "
+		        "records %d)\n",
+		        (int)fault, target, framing_ok, wrong, damage, pos, truncate, garbage,
+		        scen_after_refused);
+	CHECK(can_accept);
 
 	/* Accepted: exactly what was built. */
 	const struct trace_header *h = trace_header_of(r);
@@ -496,30 +634,38 @@ static void check_built(const uint8_t *data, size_t size)
 	CHECK(strcmp(h->scenario_name, HV_NAME) == 0);
 	CHECK(strcmp(h->scenario_path, HV_PATH) == 0);
 	CHECK(h->seed == HV_SEED && h->ncpus == HV_NCPUS);
-	size_t slen;
+	size_t slen, want = 0;
 	const char *s = trace_scenario(r, &slen);
-	size_t want_len = scen_len + (scen_after ? sizeof(scenario_tail) - 1 : 0);
-	CHECK(slen == want_len && memcmp(s, scenario_text, scen_len) == 0 && s[slen] == 0);
-	if (scen_after)
-		CHECK(memcmp(s + scen_len, scenario_tail, sizeof(scenario_tail) - 1) == 0);
+	CHECK(s != NULL && s[slen] == 0);
+	if (fault != F_NO_SCENARIO) {
+		CHECK(slen >= scen_len && memcmp(s, scenario_text, scen_len) == 0);
+		want += scen_len;
+	}
+	if (scen_after) {
+		CHECK(slen >= want + tail_len && memcmp(s + want, scenario_tail, tail_len) == 0);
+		want += tail_len;
+	}
+	CHECK(slen == want);
 	CHECK(trace_nevents(r) == cnt.events && trace_nchoices(r) == cnt.choices);
 	CHECK(trace_digest(r) == digest);
 	CHECK(trace_size(r) == flen && trace_trailer_offset(r) == trailer_off);
 	size_t nch;
 	const struct trace_chunk_info *ch = trace_chunks(r, &nch);
-	CHECK(nch == nchunks);
-	for (size_t i = 0; i < nbc; i++) {
-		CHECK(ch[nscen + i].type == TRACE_CHUNK_RECORDS);
-		CHECK(ch[nscen + i].offset == bc[i].offset && ch[nscen + i].raw_len == bc[i].len);
+	CHECK(nch == nb);
+	for (size_t i = 0; i < nb; i++) {
+		CHECK(ch[i].type == ch_b[i].type && ch[i].offset == ch_b[i].offset);
+		CHECK(ch[i].raw_len == ch_b[i].len);
+		CHECK(ch[i].comp_len == (i + 1 < nb ? ch_b[i + 1].offset : trailer_off) -
+		                            ch_b[i].offset - TRACE_CHUNK_HDR);
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		struct trace_record rec;
 		uint64_t n = 0;
-		for (size_t i = 0; i < nbc; i++)
-			for (size_t o = 0; o < bc[i].len;) {
-				size_t k = rec_size(bc[i].raw + o, bc[i].len - o);
+		for (size_t i = 0; i < nb; i++)
+			for (size_t o = 0; ch_b[i].type == TRACE_CHUNK_RECORDS && o < ch_b[i].len;) {
+				size_t k = rec_size(ch_b[i].raw + o, ch_b[i].len - o);
 				CHECK(k && trace_next(r, &rec) == 1);
-				check_record(&rec, bc[i].raw + o, k, bc[i].offset);
+				check_record(&rec, ch_b[i].raw + o, k, ch_b[i].offset);
 				o += k;
 				n++;
 			}
@@ -529,7 +675,7 @@ static void check_built(const uint8_t *data, size_t size)
 	}
 	trace_close(r);
 out:
-	free(bc);
+	free(ch_b);
 	free(b.p);
 }
 

@@ -43,15 +43,15 @@ static const struct {
 	bool u64; /* bit-cast u64 (docs/recording.md), shown unsigned */
 	bool delta;
 } run_fields[R__COUNT] = {
-	[R_SCENARIO] = { "scenario" },
-	[R_SEED] = { "seed", true },
-	[R_PROFILE] = { "profile" },
-	[R_CONFIG] = { "config" },
-	[R_VERSION] = { "hvsim version" },
-	[R_STATUS] = { "status" },
-	[R_EVENTS] = { "events", true, true },
-	[R_CYCLES] = { "cycles", true, true },
-	[R_DIGEST] = { "digest" },
+	[R_SCENARIO] = { .label = "scenario" },
+	[R_SEED] = { .label = "seed", .u64 = true },
+	[R_PROFILE] = { .label = "profile" },
+	[R_CONFIG] = { .label = "config" },
+	[R_VERSION] = { .label = "hvsim version" },
+	[R_STATUS] = { .label = "status" },
+	[R_EVENTS] = { .label = "events", .u64 = true, .delta = true },
+	[R_CYCLES] = { .label = "cycles", .u64 = true, .delta = true },
+	[R_DIGEST] = { .label = "digest" },
 };
 
 /* ---- Counters from one pass over events ---- */

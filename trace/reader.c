@@ -158,16 +158,25 @@ static int check_records(struct trace_reader *r, const uint8_t *p, uint32_t n, u
 	return 0;
 }
 
+/* The payload must be exactly one zlib stream of exactly raw_len bytes:
+ * bytes after the stream's end are a non-conforming file, not data. */
 static int inflate_chunk(const uint8_t *src, uint32_t clen, uint8_t *dst, uint32_t rlen,
                          uint64_t off, struct trace_error *e)
 {
 	uLongf got = rlen;
-	int z = uncompress(dst, &got, src, clen);
+	uLong used = clen;
+	int z = uncompress2(dst, &got, src, &used);
+	if (z == Z_BUF_ERROR && got == rlen)
+		return bad(e, off, "chunk payload inflates to more than the %u bytes the header "
+		           "says", rlen);
 	if (z != Z_OK)
 		return bad(e, off, "chunk payload damaged (zlib: %s)", zError(z));
 	if (got != rlen)
 		return bad(e, off, "chunk payload inflates to %lu bytes, the header says %u",
 		           (unsigned long)got, rlen);
+	if (used != clen)
+		return bad(e, off, "%lu stray bytes after the chunk's zlib stream",
+		           (unsigned long)(clen - used));
 	return 0;
 }
 
@@ -228,9 +237,10 @@ static int parse_trailer(struct trace_reader *r, uint64_t pos, struct trace_erro
 	uint64_t chunks = wire_get64(t + 36);
 	if (recs != r->records || evs != r->events || chs != r->choices || chunks != r->nchunks)
 		return bad(e, pos,
-		           "trailer counts (%" PRIu64 " records, %" PRIu64 " chunks) do not match "
-		           "the trace (%" PRIu64 " records, %u chunks): chunks are missing",
-		           recs, chunks, r->records, r->nchunks);
+		           "trailer counts (%" PRIu64 " records, %" PRIu64 " events, %" PRIu64
+		           " choices, %" PRIu64 " chunks) do not match the trace (%" PRIu64
+		           " records, %" PRIu64 " events, %" PRIu64 " choices, %u chunks)",
+		           recs, evs, chs, chunks, r->records, r->events, r->choices, r->nchunks);
 	r->digest = wire_get64(t + 28);
 	r->trailer_off = pos;
 	if (pos + TRACE_TRAILER != r->size)

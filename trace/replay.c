@@ -107,6 +107,12 @@ static int on_event(void *ctx, const struct event *ev)
 	if (p->res->diverged)
 		return 0;
 	char exp[256], act[256];
+	if (peek(p) && p->next.tag == TR_EVENT && same_event(&p->next.ev, ev)) {
+		p->have = false;
+		p->last_seq = ev->seq;
+		return 0;
+	}
+	/* A difference: only now is it worth describing the events. */
 	trace_describe_event(ev, act, sizeof(act));
 	if (!peek(p)) {
 		diverge(p, ev->seq, ev->cycle, ev->cpu, "the end of the trace", act);
@@ -118,13 +124,8 @@ static int on_event(void *ctx, const struct event *ev)
 		diverge(p, ev->seq, ev->cycle, ev->cpu, exp, act);
 		return 0;
 	}
-	if (!same_event(&p->next.ev, ev)) {
-		trace_describe_event(&p->next.ev, exp, sizeof(exp));
-		diverge(p, ev->seq, ev->cycle, ev->cpu, exp, act);
-		return 0;
-	}
-	p->have = false;
-	p->last_seq = ev->seq;
+	trace_describe_event(&p->next.ev, exp, sizeof(exp));
+	diverge(p, ev->seq, ev->cycle, ev->cpu, exp, act);
 	return 0;
 }
 
