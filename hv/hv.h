@@ -30,6 +30,12 @@ enum hv_inject {
 	/* An unchanged superpage skipped one page at a time instead of up to
 	 * the next boundary. */
 	HV_INJECT_SKIP_ONE_PAGE = 1 << 1,
+	/* The bugs each property exists to catch: FLUSH_CACHE left out of a
+	 * memory-type change; an emptied table unlinked but never freed; the
+	 * last page of a mapping request not mapped. */
+	HV_INJECT_NO_CACHE_FLUSH = 1 << 2,
+	HV_INJECT_LEAK_TABLE = 1 << 3,
+	HV_INJECT_SKIP_LAST_PAGE = 1 << 4,
 };
 
 struct hv_config {

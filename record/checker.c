@@ -56,7 +56,8 @@ struct checker {
 };
 
 static const char *const property_names[] = {
-	"pge-pcide", "psc-freed-table", "quiescent-stale", "stale-access", NULL,
+	"cache-flush", "hv-mapping", "pt-accounting", "pge-pcide", "psc-freed-table",
+	"quiescent-stale", "stale-access", NULL,
 };
 
 const char *const *checker_property_names(void)
@@ -448,6 +449,49 @@ static int on_table(struct checker *c, const struct event *ev)
 	return add_violation(c, "psc-freed-table", ev, t.buf);
 }
 
+/* printf("pa 0x%x") as SQLite prints a bit-cast u64; "nothing" for ~0. */
+static void text_pa_or_nothing(struct text *t, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		text_add(t, "nothing");
+	else
+		text_add(t, "pa 0x%" PRIx64, v);
+}
+
+/* EV_CHECK: the runner's checks after hypervisor operations (same texts
+ * as checks/hv_*.sql). */
+static int on_check(struct checker *c, const struct event *ev)
+{
+	struct text t = { .len = 0 };
+	switch (ev->sub) {
+	case CHECK_MAPPING:
+		text_add(&t, "after op %" PRId64 ": va 0x%" PRIx64 " translates to ", s64(ev->d), ev->a);
+		text_pa_or_nothing(&t, ev->c);
+		text_add(&t, " in the page tables, requested ");
+		text_pa_or_nothing(&t, ev->b);
+		return add_violation(c, "hv-mapping", ev, t.buf);
+	case CHECK_TLB:
+		text_add(&t, "after op %" PRId64 ": cpu %" PRId64 " still caches va 0x%" PRIx64
+		         " -> pa 0x%" PRIx64 ", requested ", s64(ev->d), s64(ev->e), ev->a, ev->c);
+		text_pa_or_nothing(&t, ev->b);
+		return add_violation(c, "hv-mapping", ev, t.buf);
+	case CHECK_PT_LEAK:
+		text_add(&t, "after op %" PRId64 ": the hypervisor counts %" PRId64
+		         " live page-table pages, %" PRId64 " are reachable from its root",
+		         s64(ev->d), s64(ev->b), s64(ev->c));
+		return add_violation(c, "pt-accounting", ev, t.buf);
+	case CHECK_PT_DOUBLE_FREE:
+		text_add(&t, "frame 0x%" PRIx64 " freed but not allocated (double free)", ev->a);
+		return add_violation(c, "pt-accounting", ev, t.buf);
+	case CHECK_CACHE:
+		text_add(&t, "after op %" PRId64 ": %" PRId64 " frame(s) from pa 0x%" PRIx64
+		         " changed memory type without a cache flush", s64(ev->d), s64(ev->f), ev->a);
+		return add_violation(c, "cache-flush", ev, t.buf);
+	default:
+		return 0;
+	}
+}
+
 static int chk_event(void *ctx, const struct event *ev)
 {
 	struct checker *c = ctx;
@@ -468,6 +512,8 @@ static int chk_event(void *ctx, const struct event *ev)
 		return 0;
 	case EV_TABLE:
 		return on_table(c, ev);
+	case EV_CHECK:
+		return on_check(c, ev);
 	default:
 		/* The mask admits nothing else. */
 		assert(0);
@@ -506,7 +552,7 @@ struct sink checker_sink(struct checker *c)
 		.name = "checker",
 		.mask = 1ull << EV_ACCESS | 1ull << EV_ENV_STALE |
 		        1ull << EV_CR_WRITE | 1ull << EV_ENV_ADD |
-		        1ull << EV_ENV_DROP | 1ull << EV_TABLE,
+		        1ull << EV_ENV_DROP | 1ull << EV_TABLE | 1ull << EV_CHECK,
 		.ctx = c,
 		.event = chk_event,
 		.string = NULL,

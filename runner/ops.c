@@ -18,7 +18,7 @@
  * permissive, so the leaf decides (and A set, as hardware would). */
 #define BUILDER_TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A)
 
-static int input_error(struct op_ctx *x, const struct op *op, const char *fmt, ...)
+int op_input_error(struct op_ctx *x, const struct op *op, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -95,9 +95,9 @@ static uint64_t root_pa(struct op_ctx *x, const struct op *op)
 static int need_root(struct op_ctx *x, const struct op *op)
 {
 	if (!op->has_root || op->root >= x->sc->nroots)
-		return input_error(x, op, "no root table named");
+		return op_input_error(x, op, "no root table named");
 	if (!x->root_pfn[op->root])
-		return input_error(x, op, "root '%s' has not been created yet",
+		return op_input_error(x, op, "root '%s' has not been created yet",
 		                   x->sc->roots[op->root]);
 	return 0;
 }
@@ -119,15 +119,15 @@ static int entry_at(struct op_ctx *x, const struct op *op, unsigned cpu, unsigne
 		uint64_t e = mem_read64(&x->m->mem, pa);
 		if (!pte_present(e)) {
 			if (!build)
-				return input_error(x, op, "va 0x%" PRIx64 " has no level-%u table", op->va,
+				return op_input_error(x, op, "va 0x%" PRIx64 " has no level-%u table", op->va,
 				                   l - 1);
 			uint64_t pfn = machine_alloc_frame(x->m, (int)cpu);
 			if (pfn == UINT64_MAX)
-				return input_error(x, op, "out of simulated frames (machine.memory_frames)");
+				return op_input_error(x, op, "out of simulated frames (machine.memory_frames)");
 			e = (pfn << PAGE_SHIFT) | BUILDER_TABLE_FLAGS;
 			store(x, cpu, pa, e);
 		} else if (pte_is_leaf(e, l)) {
-			return input_error(x, op,
+			return op_input_error(x, op,
 			                   "va 0x%" PRIx64 " is mapped by a level-%u page; unmap it first",
 			                   op->va, l);
 		}
@@ -160,14 +160,14 @@ static int do_unmap(struct op_ctx *x, const struct op *op, unsigned cpu)
 		uint64_t pa = table + 8ull * LEVEL_INDEX(op->va, l);
 		uint64_t e = mem_read64(&x->m->mem, pa);
 		if (!pte_present(e))
-			return input_error(x, op, "va 0x%" PRIx64 " is not mapped", op->va);
+			return op_input_error(x, op, "va 0x%" PRIx64 " is not mapped", op->va);
 		if (pte_is_leaf(e, l)) {
 			store(x, cpu, pa, 0);
 			return 0;
 		}
 		table = pte_addr(e, l);
 	}
-	return input_error(x, op, "va 0x%" PRIx64 " is not mapped", op->va);
+	return op_input_error(x, op, "va 0x%" PRIx64 " is not mapped", op->va);
 }
 
 static void free_subtree(struct op_ctx *x, unsigned cpu, uint64_t table_pa, unsigned level)
@@ -189,7 +189,7 @@ static int do_unlink(struct op_ctx *x, const struct op *op, unsigned cpu)
 		return rc;
 	uint64_t e = mem_read64(&x->m->mem, epa);
 	if (!pte_present(e) || pte_is_leaf(e, op->level))
-		return input_error(x, op, "the level-%u entry for va 0x%" PRIx64
+		return op_input_error(x, op, "the level-%u entry for va 0x%" PRIx64
 		                   " does not reference a table", op->level, op->va);
 	store(x, cpu, epa, 0);
 	if (op->has_save)
@@ -263,7 +263,7 @@ static int do_pt_new(struct op_ctx *x, const struct op *op, unsigned cpu)
 {
 	uint64_t pfn = machine_alloc_frame(x->m, (int)cpu);
 	if (pfn == UINT64_MAX)
-		return input_error(x, op, "out of simulated frames (machine.memory_frames)");
+		return op_input_error(x, op, "out of simulated frames (machine.memory_frames)");
 	x->root_pfn[op->root] = pfn;
 	/* Declared a root by the scenario: stores into it and the tables it
 	 * links are paging-structure writes (recorded) from now on, not only
@@ -280,13 +280,13 @@ static int do_free(struct op_ctx *x, const struct op *op, unsigned cpu)
 			return rc;
 		uint64_t pfn = x->root_pfn[op->root];
 		if (!machine_free_frame(x->m, (int)cpu, pfn))
-			return input_error(x, op, "table '%s' (frame 0x%" PRIx64
+			return op_input_error(x, op, "table '%s' (frame 0x%" PRIx64
 			                   ") is not allocated (double free?)",
 			                   x->sc->roots[op->root], pfn << PAGE_SHIFT);
 		return 0;
 	}
 	if (!machine_free_frame(x->m, (int)cpu, op->pa >> PAGE_SHIFT))
-		return input_error(x, op, "frame 0x%" PRIx64 " is not allocated (double free?)",
+		return op_input_error(x, op, "frame 0x%" PRIx64 " is not allocated (double free?)",
 		                   op->pa);
 	return 0;
 }
@@ -340,11 +340,15 @@ int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 	case OP_DELAY:
 		cpu_charge(&m->cpus[cpu], op->cycles);
 		return 0;
+	case OP_HV_MAP:
+	case OP_HV_MODIFY:
+	case OP_HV_DESTROY:
+		return hv_op_exec(x, op, cpu);
 	case OP_IPI:
 	case OP_BARRIER:
 	case OP_QUIESCE:
 	case OP__COUNT:
 		break; /* the scheduler handles these */
 	}
-	return input_error(x, op, "internal: op not executable here");
+	return op_input_error(x, op, "internal: op not executable here");
 }

@@ -8,8 +8,11 @@
 #include "scenario/scenario.h"
 #include "sim/machine.h"
 
+struct platform;
+
 struct op_ctx {
 	struct machine *m;
+	struct platform *plat; /* the hypervisor core, if the scenario has one */
 	const struct scenario *sc;
 	uint64_t *root_pfn;   /* per scenario root, 0 until pt_new ran */
 	uint64_t expect_failures;
@@ -19,5 +22,9 @@ struct op_ctx {
 
 /* 0 ok, 1 expectation failed (recorded), 2 input error (ctx->err). */
 int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
+/* The hypervisor ops (runner/platform.c). */
+int hv_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
+/* "FILE:LINE:COL: op: message" into x->err; returns 2. */
+int op_input_error(struct op_ctx *x, const struct op *op, const char *fmt, ...);
 
 #endif

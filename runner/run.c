@@ -19,6 +19,7 @@
 #include "record/checker.h"
 #include "record/recorder.h"
 #include "runner/ops.h"
+#include "runner/platform.h"
 #include "sim/cpu/cpu.h"
 #include "sim/event.h"
 #include "sim/machine.h"
@@ -422,6 +423,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 	struct checker *ck = checker_new(o->stop_at_first);
 	struct recorder *rec = NULL;
 	struct trace_writer *tw = NULL;
+	struct platform *plat = NULL;
 	struct stats st;
 	memset(&st, 0, sizeof(st));
 	int rc = 2;
@@ -453,6 +455,18 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 			goto out;
 		struct sink rs = recorder_sink(rec);
 		bus_attach(&m.bus, &rs);
+	}
+	if (sc->hv.enabled) {
+		plat = calloc(1, sizeof(*plat));
+		if (!plat || platform_init(plat, &m, &sc->hv, err, errlen) != 0) {
+			if (plat && !err[0])
+				snprintf(err, errlen, "%s: hv: cannot boot", sc->path);
+			else if (!plat)
+				snprintf(err, errlen, "%s: out of memory", sc->path);
+			rc = 2;
+			goto out;
+		}
+		s.ox.plat = plat;
 	}
 	rc = schedule(&s);
 	summarise(&s, sum);
@@ -492,6 +506,10 @@ out:
 	if (rec) {
 		char rerr[512];
 		recorder_close(rec, "aborted", 2, m.bus.seq, m.bus.digest, 0, rerr, sizeof(rerr));
+	}
+	if (plat) {
+		platform_fini(plat);
+		free(plat);
 	}
 	if (ck)
 		checker_free(ck);

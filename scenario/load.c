@@ -28,6 +28,15 @@
 #define MAX_FRAMES (1ull << 40)
 #define MAX_DELAY (1ull << 40)
 #define MAX_PCID 4095u
+/* hv: and the hv_* ops. The direct map's span is hv/hv.h's
+ * DIRECTMAP_VIRT_END - DIRECTMAP_VIRT_START (scenario/ does not include
+ * hv/ headers). */
+#define HV_DIRECTMAP_MAX (5ull << 40)
+#define HV_DIRECTMAP_ALIGN (2ull << 20)
+#define HV_DEFAULT_CEILING 33u
+#define HV_MAX_CEILING (1u << 20)
+#define HV_MAX_COUNT (1ull << 28)
+#define CANONICAL_LOW_END 0x0000800000000000ull
 
 struct loader {
 	struct yctx y;
@@ -232,25 +241,54 @@ static int parse_pt_new(struct loader *L, const struct opctx *o, struct op *op)
 	return 0;
 }
 
-/* Flags a map op may name: PS is the op's to set (large pages). */
-static uint64_t map_flag_mask(void)
+/* The flag names an op's `flags` field takes, and where each bit goes. */
+struct flag_set {
+	const struct pte_flag_name *names; /* NULL-terminated; PS never taken */
+	const char *no_ps;  /* why PS is refused */
+	const char *bits;   /* the bits an integer may have, for messages */
+};
+
+/* map: PAT at bit 12 (a large leaf's place; the runner moves it for 4k). */
+static const struct flag_set map_set = {
+	pte_flag_names, "the map op sets it for 2m and 1g pages",
+	"P RW US PWT PCD A D G PAT(bit 12) NX (PS is set by the map op)",
+};
+
+/* hv_map/hv_modify: the hypervisor's 4 KiB form (hv/mm/page.h), PAT at
+ * bit 7; hv/ moves it to bit 12 itself for a superpage. */
+static const struct pte_flag_name hv_flag_names[] = {
+	{"P", PTE_P},     {"RW", PTE_RW}, {"US", PTE_US}, {"PWT", PTE_PWT},
+	{"PCD", PTE_PCD}, {"A", PTE_A},   {"D", PTE_D},   {"G", PTE_G},
+	{"PAT", PTE_PAT4K}, {"NX", PTE_NX}, {NULL, 0},
+};
+
+static const struct flag_set hv_set = {
+	hv_flag_names, "the hypervisor chooses page sizes; bit 7 is PAT here",
+	"P RW US PWT PCD A D PAT(bit 7) G NX (page sizes are the hypervisor's; "
+	"use small for MAP_SMALL_PAGES)",
+};
+
+/* Xen's PAGE_HYPERVISOR: the hv_map default. */
+#define HV_DEFAULT_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX | PTE_G)
+
+/* Flags an op may name: PS is never one (a map op sets it itself). */
+static uint64_t flag_mask(const struct flag_set *fs)
 {
 	uint64_t m = 0;
-	for (const struct pte_flag_name *f = pte_flag_names; f->name; f++)
+	for (const struct pte_flag_name *f = fs->names; f->name; f++)
 		if (strcmp(f->name, "PS") != 0)
 			m |= f->bit;
 	return m;
 }
 
-static int flag_bit(struct loader *L, const yaml_node_t *n, const char *p,
-                    uint64_t *bit)
+static int flag_bit(struct loader *L, const struct flag_set *fs,
+                    const yaml_node_t *n, const char *p, uint64_t *bit)
 {
 	char q[64];
 	y_quote_node(q, sizeof(q), n);
 	if (y_is(n, "PS"))
-		return y_err(&L->y, n, "%s: PS is not allowed (the map op sets it "
-		             "for 2m and 1g pages)", p);
-	for (const struct pte_flag_name *f = pte_flag_names; f->name; f++)
+		return y_err(&L->y, n, "%s: PS is not allowed (%s)", p, fs->no_ps);
+	for (const struct pte_flag_name *f = fs->names; f->name; f++)
 		if (y_is(n, f->name)) {
 			*bit = f->bit;
 			return 0;
@@ -259,8 +297,8 @@ static int flag_bit(struct loader *L, const yaml_node_t *n, const char *p,
 	             "PCD, A, D, G, PAT, NX)", p, q);
 }
 
-static int flag_list(struct loader *L, const yaml_node_t *n, const char *p,
-                     uint64_t *flags)
+static int flag_list(struct loader *L, const struct flag_set *fs,
+                     const yaml_node_t *n, const char *p, uint64_t *flags)
 {
 	char ip[160];
 	*flags = 0;
@@ -268,7 +306,7 @@ static int flag_list(struct loader *L, const yaml_node_t *n, const char *p,
 		const yaml_node_t *it = y_seq_item(&L->y, n, i);
 		uint64_t bit = 0;
 		snprintf(ip, sizeof(ip), "%.100s[%zu]", p, i);
-		if (flag_bit(L, it, ip, &bit))
+		if (flag_bit(L, fs, it, ip, &bit))
 			return -1;
 		if (*flags & bit)
 			return y_err(&L->y, it, "%s: flag listed twice", ip);
@@ -277,18 +315,21 @@ static int flag_list(struct loader *L, const yaml_node_t *n, const char *p,
 	return 0;
 }
 
-static int map_flags(struct loader *L, const struct opctx *o, struct op *op)
+/* `flags`: a sequence of names or an integer; dflt when absent and
+ * optional. */
+static int op_flags(struct loader *L, const struct opctx *o, const struct flag_set *fs,
+                    int req, uint64_t dflt, struct op *op)
 {
 	const yaml_node_t *n;
 	char p[128];
-	int r = field(L, o, "flags", OPT, &n);
+	int r = field(L, o, "flags", req, &n);
 	if (r <= 0) {
-		op->flags = PTE_P | PTE_RW;
+		op->flags = dflt;
 		return r;
 	}
 	y_path(p, sizeof(p), o->where, "flags");
 	if (n->type == YAML_SEQUENCE_NODE)
-		return flag_list(L, n, p, &op->flags);
+		return flag_list(L, fs, n, p, &op->flags);
 	size_t len;
 	const char *s = y_scalar(n, &len);
 	if (!s || y_is_null(n) || y_parse_u64(s, len, &op->flags)) {
@@ -297,11 +338,15 @@ static int map_flags(struct loader *L, const struct opctx *o, struct op *op)
 		return y_err(&L->y, n, "%s: expected a sequence of flag names or an "
 		             "integer, got '%s'", p, q);
 	}
-	if (op->flags & ~map_flag_mask())
-		return y_err(&L->y, n, "%s: 0x%" PRIx64 " has bits other than P RW US "
-		             "PWT PCD A D G PAT(bit 12) NX (PS is set by the map op)",
-		             p, op->flags);
+	if (op->flags & ~flag_mask(fs))
+		return y_err(&L->y, n, "%s: 0x%" PRIx64 " has bits other than %s", p,
+		             op->flags, fs->bits);
 	return 0;
+}
+
+static int map_flags(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return op_flags(L, o, &map_set, OPT, PTE_P | PTE_RW, op);
 }
 
 static int parse_map(struct loader *L, const struct opctx *o, struct op *op)
@@ -387,6 +432,76 @@ static int parse_free(struct loader *L, const struct opctx *o, struct op *op)
 		return y_err(&L->y, y_get(&o->f, "pa"), "%s.pa: 0x%" PRIx64 " is not "
 		             "a frame address (4k aligned)", o->where, op->pa);
 	return 0;
+}
+
+/* ---- hypervisor ops ---------------------------------------------------- */
+
+/* The hv_* ops act on the hypervisor core's own tables: the scenario must
+ * configure it (load_top reads hv: before ops). */
+static int want_hv(struct loader *L, const struct opctx *o)
+{
+	if (L->s->hv.enabled)
+		return 0;
+	return y_err(&L->y, o->map, "%s: %s needs an hv: section", o->where, o->name);
+}
+
+static int want_4k(struct loader *L, const struct opctx *o, const char *key, uint64_t v)
+{
+	if (!(v & (PAGE_SIZE - 1)))
+		return 0;
+	return y_err(&L->y, y_get(&o->f, key), "%s.%s: 0x%" PRIx64 " is not "
+	             "aligned to the 4k page size", o->where, key, v);
+}
+
+/* va (canonical, 4k aligned) and count (pages, 1..2^28): the range
+ * [va, va + count * 4k) stays inside va's canonical half. */
+static int hv_range(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (want_hv(L, o) || f_u64(L, o, "va", REQ, 0, UINT64_MAX, &op->va) ||
+	    want_canonical(L, o, op->va) || want_4k(L, o, "va", op->va) ||
+	    f_u64(L, o, "count", REQ, 1, HV_MAX_COUNT, &op->count))
+		return -1;
+	bool low = op->va < CANONICAL_LOW_END;
+	/* Bytes left up to the end of the half (2^64 - va in the upper one). */
+	uint64_t room = low ? CANONICAL_LOW_END - op->va : 0 - op->va;
+	uint64_t most = room >> PAGE_SHIFT;
+	if (op->count <= most)
+		return 0;
+	return y_err(&L->y, y_get(&o->f, "count"), "%s.count: %" PRIu64 " pages "
+	             "from 0x%" PRIx64 " run past the end of the canonical %s half "
+	             "(at most %" PRIu64 ")", o->where, op->count, op->va,
+	             low ? "lower" : "upper", most);
+}
+
+static int want_present(struct loader *L, const struct opctx *o, const struct op *op)
+{
+	const yaml_node_t *n = y_get(&o->f, "flags");
+	if (op->flags & PTE_P)
+		return 0;
+	return y_err(&L->y, n ? n : o->map, "%s.flags: must include P (the hv "
+	             "ops only make present mappings; hv_destroy removes them)",
+	             o->where);
+}
+
+static int parse_hv_map(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (hv_range(L, o, op) || f_pa(L, o, &op->pa) || want_4k(L, o, "pa", op->pa) ||
+	    op_flags(L, o, &hv_set, OPT, HV_DEFAULT_FLAGS, op) ||
+	    want_present(L, o, op))
+		return -1;
+	return f_bool(L, o, "small", &op->small);
+}
+
+static int parse_hv_modify(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (hv_range(L, o, op) || op_flags(L, o, &hv_set, REQ, 0, op))
+		return -1;
+	return want_present(L, o, op);
+}
+
+static int parse_hv_destroy(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return hv_range(L, o, op);
 }
 
 /* ---- control registers and TLB instructions --------------------------- */
@@ -577,6 +692,9 @@ static const char *const k_pa[] = {"pa", NULL};
 static const char *const k_access[] = {"va", "kind", "user", NULL};
 static const char *const k_ipi[] = {"to", "run", NULL};
 static const char *const k_delay[] = {"cycles", NULL};
+static const char *const k_hv_map[] = {"va", "pa", "count", "flags", "small", NULL};
+static const char *const k_hv_modify[] = {"va", "count", "flags", NULL};
+static const char *const k_hv_destroy[] = {"va", "count", NULL};
 
 static const struct op_spec op_specs[] = {
 	{"pt_new", OP_PT_NEW, false, k_pt_new, parse_pt_new},
@@ -598,6 +716,9 @@ static const struct op_spec op_specs[] = {
 	{"barrier", OP_BARRIER, false, k_none, parse_none},
 	{"quiesce", OP_QUIESCE, false, k_none, parse_none},
 	{"free", OP_FREE, false, k_free, parse_free},
+	{"hv_map", OP_HV_MAP, false, k_hv_map, parse_hv_map},
+	{"hv_modify", OP_HV_MODIFY, false, k_hv_modify, parse_hv_modify},
+	{"hv_destroy", OP_HV_DESTROY, false, k_hv_destroy, parse_hv_destroy},
 };
 #define NSPECS (sizeof(op_specs) / sizeof(op_specs[0]))
 
@@ -907,6 +1028,86 @@ static int load_machine(struct loader *L, const yaml_node_t *m)
 	return load_costs(L, f.val[3]);
 }
 
+/* ---- hv --------------------------------------------------------------- */
+
+static int hv_inject(struct loader *L, const yaml_node_t *n, uint32_t *out)
+{
+	static const char *const names[] = {"merge_flush_past", "skip_one_page",
+	                                    "no_cache_flush", "leak_table",
+	                                    "skip_last_page", NULL};
+	static const uint32_t bits[] = {SC_INJECT_MERGE_FLUSH_PAST, SC_INJECT_SKIP_ONE_PAGE,
+	                                SC_INJECT_NO_CACHE_FLUSH, SC_INJECT_LEAK_TABLE,
+	                                SC_INJECT_SKIP_LAST_PAGE};
+	char ip[32];
+	int b;
+
+	if (y_want_seq(&L->y, n, "hv.inject"))
+		return -1;
+	for (size_t i = 0; i < y_seq_len(n); i++) {
+		const yaml_node_t *it = y_seq_item(&L->y, n, i);
+		snprintf(ip, sizeof(ip), "hv.inject[%zu]", i);
+		if (y_enum(&L->y, it, ip, names, &b))
+			return -1;
+		if (*out & bits[b])
+			return y_err(&L->y, it, "%s: listed twice", ip);
+		*out |= bits[b];
+	}
+	return 0;
+}
+
+static int hv_directmap(struct loader *L, const yaml_node_t *n, uint64_t *out)
+{
+	if (y_u64_range(&L->y, n, "hv.directmap", 0, HV_DIRECTMAP_MAX, out))
+		return -1;
+	if (*out % HV_DIRECTMAP_ALIGN == 0)
+		return 0;
+	return y_err(&L->y, n, "hv.directmap: 0x%" PRIx64 " is not a multiple of "
+	             "2 MiB", *out);
+}
+
+/* The hypervisor core's configuration; present (even empty) enables it. */
+static int load_hv(struct loader *L, const yaml_node_t *m)
+{
+	static const char *const keys[] = {"page1gb", "superpages", "flush_policy",
+	                                   "flush_ceiling", "directmap", "inject",
+	                                   NULL};
+	static const char *const policies[] = {"xen", "ranged", NULL};
+	static const int policy_v[] = {SC_FLUSH_XEN, SC_FLUSH_RANGED};
+	struct sc_hv *hv = &L->s->hv;
+	struct yfields f;
+	uint64_t v;
+	int i;
+
+	if (!m)
+		return 0;
+	*hv = (struct sc_hv){.enabled = true, .page1gb = true, .superpages = true,
+	                     .flush_policy = SC_FLUSH_XEN,
+	                     .flush_ceiling = HV_DEFAULT_CEILING};
+	if (y_is_null(m))
+		return 0;
+	if (y_fields(&L->y, m, "hv", keys, &f))
+		return -1;
+	if (f.val[0] && y_bool(&L->y, f.val[0], "hv.page1gb", &hv->page1gb))
+		return -1;
+	if (f.val[1] && y_bool(&L->y, f.val[1], "hv.superpages", &hv->superpages))
+		return -1;
+	if (f.val[2]) {
+		if (y_enum(&L->y, f.val[2], "hv.flush_policy", policies, &i))
+			return -1;
+		hv->flush_policy = policy_v[i];
+	}
+	if (f.val[3]) {
+		if (y_u64_range(&L->y, f.val[3], "hv.flush_ceiling", 1, HV_MAX_CEILING, &v))
+			return -1;
+		hv->flush_ceiling = (uint32_t)v;
+	}
+	if (f.val[4] && hv_directmap(L, f.val[4], &hv->directmap_bytes))
+		return -1;
+	if (f.val[5] && hv_inject(L, f.val[5], &hv->inject))
+		return -1;
+	return 0;
+}
+
 /* ---- top level -------------------------------------------------------- */
 
 static int check_version(struct loader *L, const yaml_node_t *root)
@@ -981,7 +1182,7 @@ static int load_ops(struct loader *L, const yaml_node_t *root,
 static int load_top(struct loader *L, const yaml_node_t *root)
 {
 	static const char *const keys[] = {"hvsim", "name", "description", "seed",
-	                                   "negative", "machine", "ops", NULL};
+	                                   "negative", "machine", "ops", "hv", NULL};
 	struct yfields f;
 	if (!root || root->type != YAML_MAPPING_NODE)
 		return y_err(&L->y, root, "top level must be a mapping (hvsim: 1, "
@@ -990,7 +1191,9 @@ static int load_top(struct loader *L, const yaml_node_t *root)
 	 * whichever field changed. */
 	if (check_version(L, root) || y_fields(&L->y, root, "", keys, &f))
 		return -1;
-	if (load_header(L, root, &f) || load_machine(L, f.val[5]))
+	/* hv before ops, wherever it is in the file: the hv_* ops need it. */
+	if (load_header(L, root, &f) || load_machine(L, f.val[5]) ||
+	    load_hv(L, f.val[7]))
 		return -1;
 	return load_ops(L, root, f.val[6]);
 }

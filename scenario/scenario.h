@@ -47,6 +47,10 @@ enum op_kind {
 	                   a quiescent point is checked (envelope staleness) */
 	OP_FREE,        /* table | pa: free a frame (a page table named by
 	                   pt_new or unlink's save, or any frame by address) */
+	OP_HV_MAP,      /* va pa count flags [small]: the hypervisor maps
+	                   count frames from pa at va (map_pages_to_xen) */
+	OP_HV_MODIFY,   /* va count flags: new flags for present pages */
+	OP_HV_DESTROY,  /* va count: unmap, freeing emptied tables */
 	OP__COUNT
 };
 
@@ -67,6 +71,27 @@ struct sc_expect {
 	uint32_t pfec;
 	int path;      /* PATH_L1 / PATH_L2 / PATH_WALK (sim/event.h) */
 };
+
+/* The hypervisor core's configuration (scenario `hv:` section). */
+enum sc_flush_policy { SC_FLUSH_XEN = 0, SC_FLUSH_RANGED = 1 };
+
+struct sc_hv {
+	bool enabled;        /* the scenario has an hv: section */
+	bool page1gb;        /* default true */
+	bool superpages;     /* default true */
+	int flush_policy;    /* enum sc_flush_policy, default xen */
+	uint32_t flush_ceiling; /* ranged: default 33 */
+	uint64_t directmap_bytes; /* default 0; multiple of 2 MiB */
+	uint32_t inject;     /* test-only bug injection (hv/hv.h HV_INJECT_*) */
+};
+
+/* sc_hv.inject bits: the values of hv/hv.h's HV_INJECT_* (this header does
+ * not include hv/; the runner passes inject through unchanged). */
+#define SC_INJECT_MERGE_FLUSH_PAST 1u /* HV_INJECT_MERGE_FLUSH_PAST */
+#define SC_INJECT_SKIP_ONE_PAGE 2u    /* HV_INJECT_SKIP_ONE_PAGE */
+#define SC_INJECT_NO_CACHE_FLUSH 4u   /* HV_INJECT_NO_CACHE_FLUSH */
+#define SC_INJECT_LEAK_TABLE 8u       /* HV_INJECT_LEAK_TABLE */
+#define SC_INJECT_SKIP_LAST_PAGE 16u  /* HV_INJECT_SKIP_LAST_PAGE */
 
 struct op {
 	enum op_kind kind;
@@ -90,6 +115,8 @@ struct op {
 	uint32_t save;      /* OP_UNLINK: name index for the unlinked table */
 	bool has_save;
 	uint64_t cycles;    /* OP_DELAY */
+	uint64_t count;     /* OP_HV_*: number of 4 KiB pages */
+	bool small;         /* OP_HV_MAP: MAP_SMALL_PAGES */
 	uint64_t to[SC_MAX_CPUS / 64]; /* OP_IPI target bitmap */
 	struct op *sub;     /* OP_IPI: ops run by each target */
 	uint32_t nsub;
@@ -110,6 +137,7 @@ struct scenario {
 	uint64_t seed;
 	bool has_seed;
 	char *negative;     /* twin scenarios: property expected to fire */
+	struct sc_hv hv;
 	char **roots;       /* names from OP_PT_NEW, index = op.root */
 	uint32_t nroots;
 	struct op *ops;

@@ -28,6 +28,7 @@
  *  EV_CACHE_FLUSH  INSTR_CLFLUSH/WBINVD pa      0            0              0                0                 0
  *  EV_EXPECT       0 pass / 1 fail   expectation id actual   expected       0                0                 0
  *  EV_NOTE         0                 arg        0            0              0                0                 0
+ *  EV_CHECK        CHECK_* kind      va / frame expected     actual         op index         cpu checked       pages / count
  *
  * cpu is -1 for events not tied to a CPU (table alloc/free by the scenario).
  * caller is an interned string id (bus_intern) naming who issued the
@@ -58,6 +59,7 @@ enum ev_type {
 	EV_CACHE_FLUSH = 15,
 	EV_EXPECT = 16,
 	EV_NOTE = 17,
+	EV_CHECK = 18,
 	EV__COUNT
 };
 
@@ -164,6 +166,22 @@ enum {
 };
 
 enum { TBL_ALLOC = 0, TBL_FREE = 1 };
+
+/* What a failed check after a hypervisor operation found (EV_CHECK.sub):
+ * each is the violation of a property (checks/hv_*.sql). */
+enum {
+	CHECK_MAPPING = 1,  /* page tables: va does not translate to the
+	                       requested frame and flags (b expected pa,
+	                       c actual pa or ~0 if unmapped; flags differ
+	                       when the pas are equal) */
+	CHECK_TLB = 2,      /* a CPU's concrete TLB holds a translation of va
+	                       other than the requested one (e = that cpu) */
+	CHECK_PT_LEAK = 3,  /* b tables the hypervisor counts live, c tables
+	                       reachable from its root */
+	CHECK_PT_DOUBLE_FREE = 4, /* a frame freed that was not allocated */
+	CHECK_CACHE = 5,    /* a memory-type change without the cache flush
+	                       of its frames (a first frame, f pages) */
+};
 
 struct event {
 	uint64_t seq;   /* global sequence number, 1-based, no gaps */

@@ -66,6 +66,9 @@
 	X(has_pge, "CPUID.01H:EDX.PGE")                                        \
 	X(has_page1gb, "CPUID.80000001H:EDX.Page1GB")                          \
 	X(has_nx, "CPUID.80000001H:EDX.NX (EFER.NXE set at reset)")            \
+	X(psc_inval_covering, "1: INVLPG/INVPCID-0 drop only the paging-"   \
+	                      "structure-cache entries covering the address " \
+	                      "(AMD EFER.TCE); 0: all of the PCID (Intel)")    \
 	X(clock_mhz, "core clock for ns conversions in reports")
 
 struct profile {

@@ -150,7 +150,7 @@ END_TEST
 START_TEST(every_property_has_a_twin)
 {
 	const char *const *names = checker_property_names();
-	const char *dir = HVSIM_SOURCE_DIR "/scenarios/litmus";
+	const char *dir = HVSIM_SOURCE_DIR "/scenarios";
 	for (unsigned i = 0; names[i]; i++) {
 		char cmd[1024];
 		snprintf(cmd, sizeof(cmd), "grep -rlq '^negative: %s$' %s", names[i], dir);

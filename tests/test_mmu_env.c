@@ -205,8 +205,17 @@ START_TEST(env_freed_table_psc_refs)
 {
 	ck_assert_uint_gt(unlink_and_free(profiles[_i], true, false), 0);
 	ck_assert_uint_gt(unlink_and_free(profiles[_i], false, false), 0);
-	ck_assert_uint_eq(unlink_and_free(profiles[_i], true, true), 0);
-	ck_assert_uint_eq(unlink_and_free(profiles[_i], false, true), 0);
+	/* INVLPG of an unrelated address drops every PSC entry of the PCID
+	 * on Intel; with AMD's TCE (zen3) only those covering it. */
+	struct profile prof;
+	fx_profile(profiles[_i], &prof);
+	if (prof.psc_inval_covering) {
+		ck_assert_uint_gt(unlink_and_free(profiles[_i], true, true), 0);
+		ck_assert_uint_gt(unlink_and_free(profiles[_i], false, true), 0);
+	} else {
+		ck_assert_uint_eq(unlink_and_free(profiles[_i], true, true), 0);
+		ck_assert_uint_eq(unlink_and_free(profiles[_i], false, true), 0);
+	}
 }
 END_TEST
 

@@ -573,12 +573,14 @@ START_TEST(tlb_psc_shortens_walk)
 		              " levels read, expected %u", steps[i].va, w->d, steps[i].levels);
 	}
 	/* §4.10.4.1: INVLPG drops every PSC entry of the PCID, whatever the
-	 * address: a walk for a page never named reads all four levels. */
+	 * address: a walk for a page never named reads all four levels. With
+	 * AMD's TCE (zen3) only the entries covering the address go, and the
+	 * PDE-cache entry for VA_4K's table still serves the walk. */
 	fx_map_page(x, VA_4K + 0x5000, PTE_RW, NULL);
 	ck_assert_int_eq(cpu_invlpg(&x->m, 0, VA_2M), 0);
 	size_t mk = fx_mark(x);
 	fx_expect_path(x, VA_4K + 0x5000, ACC_READ, PATH_WALK);
-	ck_assert_uint_eq(fx_last(x, mk, EV_WALK)->d, 4);
+	ck_assert_uint_eq(fx_last(x, mk, EV_WALK)->d, x->m.prof.psc_inval_covering ? 1 : 4);
 	fx_free(x);
 }
 END_TEST

@@ -193,6 +193,37 @@ static void emit_quiescent_stale(struct fx *x, bool bugs, struct want *w)
 	ev(x, EV_QUIESCE, 0, -1, 2, 3, 0, 0, 0, 0);
 }
 
+/* EV_CHECK events of the given kinds: each one is a violation of its
+ * property. */
+static void emit_checks(struct fx *x, bool bugs, struct want *w, unsigned k1, unsigned k2)
+{
+	/* Near misses: check kinds no property reads, a note. */
+	ev(x, EV_CHECK, 0, 0, 0x1000, 0x2000, 0x3000, 4, 0, 1);
+	ev(x, EV_CHECK, 99, 0, 0x1000, 0x2000, 0x3000, 4, 0, 1);
+	ev(x, EV_NOTE, (uint16_t)k1, 0, 0x1000, 0, 0, 0, 0, 0); /* not a check */
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_CHECK, (uint16_t)k1, 0, 0xffff830000001000ull, 0x5000, ~0ull, 7, 1, 3));
+	if (k2)
+		want(w, ev(x, EV_CHECK, (uint16_t)k2, 1, 0xffff830000002000ull, ~0ull, 0x6000, 8, 0,
+		           2));
+}
+
+static void emit_cache_flush(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_CACHE, 0);
+}
+
+static void emit_hv_mapping(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_MAPPING, CHECK_TLB);
+}
+
+static void emit_pt_accounting(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_PT_LEAK, CHECK_PT_DOUBLE_FREE);
+}
+
 static void emit_pge_pcide(struct fx *x, bool bugs, struct want *w)
 {
 	const uint64_t pge = 1u << 7, pcide = 1u << 17, pae = 1u << 5;
@@ -253,6 +284,9 @@ struct prop_case {
 };
 
 static const struct prop_case cases[] = {
+	{ "hv_cache_flush", "cache-flush", emit_cache_flush },
+	{ "hv_mapping", "hv-mapping", emit_hv_mapping },
+	{ "hv_pt_accounting", "pt-accounting", emit_pt_accounting },
 	{ "pge_pcide", "pge-pcide", emit_pge_pcide },
 	{ "psc_freed_table", "psc-freed-table", emit_psc_freed },
 	{ "quiescent_stale", "quiescent-stale", emit_quiescent_stale },

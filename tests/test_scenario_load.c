@@ -222,6 +222,116 @@ START_TEST(defaults)
 }
 END_TEST
 
+/* The hv: section after the ops that need it (it is read first). */
+static const char hv_full[] =
+	"hvsim: 1\n"                                                   /* 1 */
+	"name: hv\n"                                                   /* 2 */
+	"machine: {cpus: 2}\n"                                         /* 3 */
+	"ops:\n"                                                       /* 4 */
+	"  - {op: hv_map, va: 0xffff820000000000, pa: 0x200000, count: 1024, "
+	"flags: [P, RW, PAT, PCD], small: true}\n"                     /* 5 */
+	"  - {op: hv_map, cpu: 1, va: 0x7ffffffff000, pa: 0xffffffffff000, "
+	"count: 1}\n"                                                  /* 6 */
+	"  - {op: hv_modify, va: 0xffff820000000000, count: 512, "
+	"flags: 0x8000_0000_0000_0181}\n"                              /* 7 */
+	"  - {op: hv_destroy, va: 0xfffffffffffff000, count: 1}\n"     /* 8 */
+	"  - {op: hv_destroy, va: 0xffff830000000000, count: 0x1000_0000}\n"
+	"hv:\n"                                                        /* 10 */
+	"  page1gb: false\n"
+	"  superpages: false\n"
+	"  flush_policy: ranged\n"
+	"  flush_ceiling: 1048576\n"
+	"  directmap: 0x500_0000_0000\n"
+	"  inject: [skip_one_page, merge_flush_past]\n";
+
+START_TEST(hv_section_and_ops)
+{
+	struct scenario s;
+	struct sc_error e;
+	ck_assert_msg(load(hv_full, &s, &e) == 0, "%s", e.msg);
+	ck_assert(s.hv.enabled);
+	ck_assert(!s.hv.page1gb);
+	ck_assert(!s.hv.superpages);
+	ck_assert_int_eq(s.hv.flush_policy, SC_FLUSH_RANGED);
+	ck_assert_uint_eq(s.hv.flush_ceiling, 1u << 20);
+	ck_assert_uint_eq(s.hv.directmap_bytes, 5ull << 40); /* the maximum */
+	ck_assert_uint_eq(s.hv.inject, SC_INJECT_MERGE_FLUSH_PAST | SC_INJECT_SKIP_ONE_PAGE);
+	ck_assert_uint_eq(s.nops, 5);
+
+	const struct op *o = s.ops;
+	/* PAT of an hv op is the 4k PAT bit (7), not PTE_PAT_LARGE. */
+	ck_assert_int_eq(o[0].kind, OP_HV_MAP);
+	ck_assert_int_eq(o[0].cpu, 0);
+	ck_assert_uint_eq(o[0].va, 0xffff820000000000ull);
+	ck_assert_uint_eq(o[0].pa, 0x200000);
+	ck_assert_uint_eq(o[0].count, 1024);
+	ck_assert_uint_eq(o[0].flags, PTE_P | PTE_RW | PTE_PAT4K | PTE_PCD);
+	ck_assert(o[0].small);
+	ck_assert_uint_eq(o[0].line, 5);
+	ck_assert_uint_eq(o[0].col, 5);
+
+	/* Defaults: PAGE_HYPERVISOR, not small; the last page of the lower
+	 * half and the last frame below 2^52 are fine. */
+	ck_assert_int_eq(o[1].kind, OP_HV_MAP);
+	ck_assert_int_eq(o[1].cpu, 1);
+	ck_assert_uint_eq(o[1].va, 0x7ffffffff000ull);
+	ck_assert_uint_eq(o[1].pa, 0xffffffffff000ull);
+	ck_assert_uint_eq(o[1].count, 1);
+	ck_assert_uint_eq(o[1].flags, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX | PTE_G);
+	ck_assert(!o[1].small);
+
+	ck_assert_int_eq(o[2].kind, OP_HV_MODIFY);
+	ck_assert_uint_eq(o[2].va, 0xffff820000000000ull);
+	ck_assert_uint_eq(o[2].count, 512);
+	ck_assert_uint_eq(o[2].flags, PTE_NX | PTE_G | PTE_PAT4K | PTE_P);
+
+	ck_assert_int_eq(o[3].kind, OP_HV_DESTROY);
+	ck_assert_uint_eq(o[3].va, 0xfffffffffffff000ull); /* the very last page */
+	ck_assert_uint_eq(o[3].count, 1);
+	ck_assert_int_eq(o[4].kind, OP_HV_DESTROY);
+	ck_assert_uint_eq(o[4].count, 1u << 28);
+	ck_assert_uint_eq(o[4].line, 9);
+	scenario_free(&s);
+}
+END_TEST
+
+START_TEST(hv_defaults)
+{
+	static const char *const texts[] = {
+		"hvsim: 1\nname: h\nhv:\nops: []\n",
+		"hvsim: 1\nname: h\nhv: {}\nops: []\n",
+		"hvsim: 1\nname: h\nhv: ~\nops:\n  - {op: hv_destroy, va: 0, count: 1}\n",
+	};
+	struct scenario s;
+	struct sc_error e;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		ck_assert_msg(load(texts[i], &s, &e) == 0, "%zu: %s", i, e.msg);
+		ck_assert(s.hv.enabled);
+		ck_assert(s.hv.page1gb);
+		ck_assert(s.hv.superpages);
+		ck_assert_int_eq(s.hv.flush_policy, SC_FLUSH_XEN);
+		ck_assert_uint_eq(s.hv.flush_ceiling, 33);
+		ck_assert_uint_eq(s.hv.directmap_bytes, 0);
+		ck_assert_uint_eq(s.hv.inject, 0);
+		scenario_free(&s);
+	}
+	/* No hv: section: disabled, all zero. */
+	ck_assert_msg(load("hvsim: 1\nname: h\nops: []\n", &s, &e) == 0, "%s", e.msg);
+	ck_assert(!s.hv.enabled);
+	ck_assert_uint_eq(s.hv.flush_ceiling, 0);
+	scenario_free(&s);
+	/* Every field alone, and an empty inject list. */
+	ck_assert_msg(load("hvsim: 1\nname: h\nhv: {flush_policy: xen, inject: [], "
+	                   "directmap: 0x20_0000, page1gb: true}\nops: []\n", &s, &e) == 0,
+	              "%s", e.msg);
+	ck_assert_int_eq(s.hv.flush_policy, SC_FLUSH_XEN);
+	ck_assert_uint_eq(s.hv.inject, 0);
+	ck_assert_uint_eq(s.hv.directmap_bytes, 2u << 20);
+	ck_assert(s.hv.superpages);
+	scenario_free(&s);
+}
+END_TEST
+
 START_TEST(embedded_profiles)
 {
 	int n = 0;
@@ -327,6 +437,7 @@ struct bad {
 #define HDR "hvsim: 1\nname: t\n"
 #define OPS HDR "ops:\n"           /* ops[0] is on line 4, its '{' at col 5 */
 #define ROOT OPS "  - {op: pt_new, name: A}\n" /* ops[1] on line 5 */
+#define HVOPS HDR "hv: {}\nops:\n"  /* ops[0] on line 5, its '{' at col 5 */
 
 static const struct bad bads[] = {
 	/* YAML syntax */
@@ -431,6 +542,63 @@ static const struct bad bads[] = {
 	{OPS "  - {op: access, va: 0, expect: {pfec: 0x20}}\n", "t.yaml:4:40:", "ops[0].expect.pfec: 32 is out of range 0..31"},
 	{OPS "  - {op: access, va: 0, expect: {path: l3}}\n", "t.yaml:4:40:", "ops[0].expect.path"},
 	{OPS "  - {op: access, va: 0, expect: [pf]}\n", "t.yaml:4:33:", "ops[0].expect: expected a mapping"},
+	/* hv: section */
+	{HDR "hv:\n  frob: 1\nops: []\n", "t.yaml:4:3:",
+	 "unknown field 'frob' in hv (expected: page1gb, superpages, flush_policy, "
+	 "flush_ceiling, directmap, inject)"},
+	{HDR "hv: []\nops: []\n", "t.yaml:3:5:", "hv: expected a mapping"},
+	{HDR "hv: {page1gb: yes}\nops: []\n", "t.yaml:3:15:", "hv.page1gb: expected true or false, got 'yes'"},
+	{HDR "hv: {flush_policy: linux}\nops: []\n", "t.yaml:3:20:",
+	 "hv.flush_policy: expected one of xen, ranged, got 'linux'"},
+	{HDR "hv: {flush_ceiling: 0}\nops: []\n", "t.yaml:3:21:", "hv.flush_ceiling: 0 is out of range 1..0x100000"},
+	{HDR "hv: {directmap: 0x100000}\nops: []\n", "t.yaml:3:17:", "hv.directmap: 0x100000 is not a multiple of 2 MiB"},
+	{HDR "hv: {directmap: 0x500_0020_0000}\nops: []\n", "t.yaml:3:17:",
+	 "hv.directmap: 0x50000200000 is out of range 0..0x50000000000"},
+	{HDR "hv:\n  inject: [skip_one_page, frob]\nops: []\n", "t.yaml:4:27:",
+	 "hv.inject[1]: expected one of merge_flush_past, skip_one_page, no_cache_flush, leak_table, skip_last_page, got 'frob'"},
+	{HDR "hv:\n  inject: [skip_one_page, skip_one_page]\nops: []\n", "t.yaml:4:27:", "hv.inject[1]: listed twice"},
+	{HDR "hv: {inject: skip_one_page}\nops: []\n", "t.yaml:3:14:", "hv.inject: expected a sequence"},
+	/* hv ops */
+	{OPS "  - {op: hv_map, va: 0, pa: 0, count: 1}\n", "t.yaml:4:5:", "ops[0]: hv_map needs an hv: section"},
+	{OPS "  - {op: rdtsc}\n  - {op: hv_destroy, va: 0, count: 1}\n", "t.yaml:5:5:",
+	 "ops[1]: hv_destroy needs an hv: section"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000, count: 0}\n", "t.yaml:5:49:",
+	 "ops[0].count: 0 is out of range 1..0x10000000"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000, count: 0x10000001}\n", "t.yaml:5:49:",
+	 "ops[0].count: 0x10000001 is out of range 1..0x10000000"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000}\n", "t.yaml:5:5:",
+	 "ops[0]: missing required field 'count' for op hv_map"},
+	{HVOPS "  - {op: hv_map, va: 0x1001, pa: 0x1000, count: 1}\n", "t.yaml:5:22:",
+	 "ops[0].va: 0x1001 is not aligned to the 4k page size"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1800, count: 1}\n", "t.yaml:5:34:",
+	 "ops[0].pa: 0x1800 is not aligned to the 4k page size"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x10000000000000, count: 1}\n", "t.yaml:5:34:",
+	 "ops[0].pa: 0x10000000000000 is not below 2^52"},
+	{HVOPS "  - {op: hv_map, va: 0x800000000000, pa: 0, count: 1}\n", "t.yaml:5:22:",
+	 "ops[0].va: 0x800000000000 is not canonical"},
+	{HVOPS "  - {op: hv_destroy, va: 0x7ffffffff000, count: 2}\n", "t.yaml:5:49:",
+	 "ops[0].count: 2 pages from 0x7ffffffff000 run past the end of the canonical lower half (at most 1)"},
+	{HVOPS "  - {op: hv_destroy, va: 0xfffffffffffff000, count: 2}\n", "t.yaml:5:53:",
+	 "ops[0].count: 2 pages from 0xfffffffffffff000 run past the end of the canonical upper half (at most 1)"},
+	{HVOPS "  - {op: hv_modify, va: 0x1000, count: 1, flags: [RW]}\n", "t.yaml:5:50:",
+	 "ops[0].flags: must include P"},
+	{HVOPS "  - {op: hv_modify, va: 0x1000, count: 1}\n", "t.yaml:5:5:",
+	 "ops[0]: missing required field 'flags' for op hv_modify"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000, count: 1, flags: []}\n", "t.yaml:5:59:",
+	 "ops[0].flags: must include P"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000, count: 1, flags: [P, PS]}\n", "t.yaml:5:63:",
+	 "ops[0].flags[1]: PS is not allowed (the hypervisor chooses page sizes"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000, count: 1, flags: 0x1001}\n", "t.yaml:5:59:",
+	 "ops[0].flags: 0x1001 has bits other than P RW US PWT PCD A D PAT(bit 7) G NX"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000, count: 1, small: 1}\n", "t.yaml:5:59:",
+	 "ops[0].small: expected true or false, got '1'"},
+	{HVOPS "  - {op: hv_map, va: 0x1000, pa: 0x1000, count: 1, size: 2m}\n", "t.yaml:5:52:",
+	 "unknown field 'size' in ops[0]"},
+	{HVOPS "  - {op: hv_destroy, va: 0x1000, count: 1, flags: [P]}\n", "t.yaml:5:44:",
+	 "unknown field 'flags' in ops[0]"},
+	{HDR "hv: {}\nmachine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
+	 "      - {op: hv_destroy, va: 0, count: 1}\n", "t.yaml:9:14:",
+	 "ops[0].run[0].op: 'hv_destroy' is not allowed inside an ipi run"},
 	/* aliases cannot make the walk recurse */
 	{HDR "ops: &a [*a]\n", "t.yaml:3:6:", "ops[0]: expected a mapping"},
 	{HDR "ops:\n  - &o {op: ipi, to: [1], run: [*o]}\nmachine: {cpus: 2}\n", "t.yaml:4:13:", "ops[0].run[0].op: 'ipi' is not allowed"},
@@ -570,6 +738,9 @@ START_TEST(kind_names)
 	ck_assert_str_eq(op_kind_name(OP_PT_NEW), "pt_new");
 	ck_assert_str_eq(op_kind_name(OP_WRITE_PTE), "write_pte");
 	ck_assert_str_eq(op_kind_name(OP_QUIESCE), "quiesce");
+	ck_assert_str_eq(op_kind_name(OP_HV_MAP), "hv_map");
+	ck_assert_str_eq(op_kind_name(OP_HV_MODIFY), "hv_modify");
+	ck_assert_str_eq(op_kind_name(OP_HV_DESTROY), "hv_destroy");
 	ck_assert_str_eq(op_kind_name((enum op_kind)0), "unknown");
 	ck_assert_str_eq(op_kind_name(OP__COUNT), "unknown");
 	for (int k = OP_PT_NEW; k < OP__COUNT; k++)
@@ -604,6 +775,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, full_scenario);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, hv_section_and_ops);
+	tcase_add_test(tc, hv_defaults);
 	tcase_add_test(tc, embedded_profiles);
 	tcase_add_test(tc, unknown_profile_named);
 	tcase_add_test(tc, broken_profiles);

@@ -495,6 +495,7 @@ struct page_arg {
 	uint32_t pcid;
 	uint64_t va;
 	bool globals;
+	bool covering; /* AMD TCE: only PSC entries covering va go */
 };
 
 static bool covers(const struct env_rec *r, uint64_t va)
@@ -528,8 +529,8 @@ static bool carve(struct machine *m, struct env_rec *r, uint64_t va, struct env_
 static bool pred_page(const struct env_rec *r, const void *arg)
 {
 	const struct page_arg *p = arg;
-	if (r->kind == ENVK_PSC)
-		return r->pcid == p->pcid; /* §4.10.4.1: all PSC entries of the PCID */
+	if (r->kind == ENVK_PSC) /* §4.10.4.1: all PSC entries of the PCID */
+		return r->pcid == p->pcid && (!p->covering || covers(r, p->va));
 	if (!(r->pcid == p->pcid || (p->globals && r->pcid == ENV_GLOBAL)))
 		return false;
 	return covers(r, p->va) && !r->snap;
@@ -561,7 +562,7 @@ void env_inv_page(struct machine *m, unsigned cpu, uint32_t pcid, uint64_t va,
 		if (e->recs[i].kind)
 			e->recs[keep++] = e->recs[i];
 	e->nrecs = keep;
-	struct page_arg arg = {pcid, va, globals};
+	struct page_arg arg = {pcid, va, globals, m->prof.psc_inval_covering != 0};
 	drop_where(m, cpu, pred_page, &arg, res);
 }
 

@@ -5,14 +5,16 @@
 #include "sim/event.h"
 #include "sim/machine.h"
 
-static uint32_t concrete(struct tlb *t, const struct inval *iv)
+static uint32_t concrete(struct tlb *t, const struct inval *iv, bool covering)
 {
 	switch (iv->scope) {
 	case SCOPE_PAGE:
 		/* §4.10.4.1: the page's entries for the PCID (+ globals for
-		 * INVLPG) and ALL paging-structure-cache entries of the PCID. */
+		 * INVLPG) and ALL paging-structure-cache entries of the PCID --
+		 * or, with AMD's TCE, only those covering the address. */
 		return tlb_inv_page(t, iv->va, (uint16_t)iv->pcid, iv->globals) +
-		       psc_inv_pcid(t, (uint16_t)iv->pcid);
+		       (covering ? psc_inv_covering(t, iv->va, (uint16_t)iv->pcid)
+		                 : psc_inv_pcid(t, (uint16_t)iv->pcid));
 	case SCOPE_PCID:
 		return tlb_inv_pcid(t, (uint16_t)iv->pcid) + psc_inv_pcid(t, (uint16_t)iv->pcid);
 	case SCOPE_ALL_NONGLOBAL:
@@ -51,7 +53,7 @@ uint64_t inval_apply(struct machine *m, unsigned cpu, const struct inval *iv)
 	assert(iv->scope <= SCOPE_ALL);
 	assert(iv->pcid < 4096);
 	struct cpu *c = &m->cpus[cpu];
-	uint32_t removed_tlb = concrete(&c->tlb, iv);
+	uint32_t removed_tlb = concrete(&c->tlb, iv, m->prof.psc_inval_covering != 0);
 	struct env_inv_result r = {0, 0, 0};
 	m->envg.ndrops = 0;
 	envelope(m, cpu, iv, &r);

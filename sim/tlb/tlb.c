@@ -478,6 +478,23 @@ uint32_t psc_inv_pcid(struct tlb *t, uint16_t pcid)
 	return n;
 }
 
+uint32_t psc_inv_covering(struct tlb *t, uint64_t va, uint16_t pcid)
+{
+	uint32_t n = 0;
+	for (int i = 0; i < 3; i++) {
+		struct psc_array *a = &t->psc[i];
+		uint64_t prefix = va >> LEVEL_SHIFT(a->level);
+		for (uint32_t k = 0; k < a->n; k++) {
+			struct psc_entry *e = &a->e[k];
+			if (e->valid && e->pcid == pcid && e->prefix == prefix) {
+				e->valid = 0;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
 uint32_t psc_inv_all(struct tlb *t)
 {
 	uint32_t n = 0;

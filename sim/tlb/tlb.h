@@ -128,6 +128,8 @@ uint32_t tlb_inv_page(struct tlb *t, uint64_t va, uint16_t pcid, bool globals);
 uint32_t tlb_inv_pcid(struct tlb *t, uint16_t pcid);
 uint32_t tlb_inv_all(struct tlb *t, bool globals);
 uint32_t psc_inv_pcid(struct tlb *t, uint16_t pcid);
+/* AMD TCE: only the PSC entries of pcid whose range covers va. */
+uint32_t psc_inv_covering(struct tlb *t, uint64_t va, uint16_t pcid);
 uint32_t psc_inv_all(struct tlb *t);
 
 #endif
