@@ -55,13 +55,17 @@ static void split_at(struct refmap *r, uint64_t at)
 void refmap_clear(struct refmap *r, uint64_t va, uint64_t end)
 {
 	assert(va < end);
+	if (r->n == 0)
+		return;
 	split_at(r, va);
 	split_at(r, end);
 	uint32_t i = refmap_lower(r, va), j = i;
 	while (j < r->n && r->v[j].va < end)
 		j++;
-	memmove(&r->v[i], &r->v[j], (r->n - j) * sizeof(r->v[0]));
-	r->n -= j - i;
+	if (j > i) {
+		memmove(&r->v[i], &r->v[j], (r->n - j) * sizeof(r->v[0]));
+		r->n -= j - i;
+	}
 }
 
 void refmap_set(struct refmap *r, uint64_t va, uint64_t end, uint64_t pa, uint64_t flags)
