@@ -236,6 +236,7 @@ int hv_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 		return op_input_error(x, op, "the scenario has no hv: section");
 	uint64_t end = op->va + (op->count << 12);
 	op_begin(p);
+	struct hv_ptstats before = p->hv.pt;
 	int rc;
 	switch (op->kind) {
 	case OP_HV_MAP: {
@@ -271,6 +272,18 @@ int hv_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 	if (rc)
 		return op_input_error(x, op, "the hypervisor refused the operation (%s)",
 		                      strerror(-rc));
+	/* What the operation did: the skip count of seed 000 among it. */
+	const struct hv_ptstats *now = &p->hv.pt;
+	struct event ev = machine_event(p->m, EV_HV_OP, (int)cpu);
+	ev.sub = (uint16_t)op->kind;
+	ev.a = op->va;
+	ev.b = op->count;
+	ev.c = now->map_steps - before.map_steps;
+	ev.d = (now->shatters - before.shatters) << 32 | (now->merges - before.merges);
+	ev.e = (now->allocated - before.allocated) << 32 | (now->freed - before.freed);
+	ev.f = (now->local_flushes - before.local_flushes) +
+	       (now->remote_flushes - before.remote_flushes);
+	machine_emit(p->m, &ev);
 	platform_check(p, cpu, op->va, op->count, (uint32_t)(op - x->sc->ops));
 	return 0;
 }

@@ -104,7 +104,7 @@ static const char *const ev_names[EV__COUNT] = {
 	[EV_ENV_DROP] = "env_drop", [EV_ENV_STALE] = "env_stale",
 	[EV_TABLE] = "table",     [EV_CACHE_FLUSH] = "cache_flush",
 	[EV_EXPECT] = "expect",   [EV_NOTE] = "note",
-	[EV_CHECK] = "check",
+	[EV_CHECK] = "check",     [EV_HV_OP] = "hv_op",
 };
 
 const char *ev_type_name(unsigned type)
