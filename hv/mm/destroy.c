@@ -17,25 +17,6 @@ static uint64_t next_boundary(uint64_t v, uint64_t size)
 	return (v | (size - 1)) + 1;
 }
 
-/* Replaces the superpage at epa (level 3 or 2) by a table with the same
- * mappings. No flush: translations are unchanged and the range's flush
- * comes at the end of the operation. */
-static int shatter_quiet(struct hv *hv, unsigned cpu, uint64_t epa, uint64_t ol, unsigned level)
-{
-	uint64_t t = pt_alloc(hv, cpu);
-	if (t == HV_NO_FRAME)
-		return -ENOMEM;
-	uint64_t base = pte_large_pfn(ol), f = pte_large_flags(ol);
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = level == 3 ? pte_large_from_pfn(base + ((uint64_t)i << PAGETABLE_ORDER), f)
-		                        : pte_from_pfn(base + i, lNf_to_l1f(f));
-		pt_write(hv, cpu, pt_entry_pa(t, i), e);
-	}
-	pt_write(hv, cpu, epa, pte_from_pfn(t, __PAGE_HYPERVISOR_TABLE));
-	hv->pt.shatters++;
-	return 0;
-}
-
 static bool table_empty(const struct hv *hv, uint64_t pfn)
 {
 	for (unsigned i = 0; i < 512; i++)
@@ -66,27 +47,17 @@ static void note_leaf(struct walk_op *w, uint64_t old_l1f)
 		w->cache_changed = true;
 }
 
-/* Frees the L1 table under the L2 entry at l2pa if the range emptied it. */
-static void free_empty_l1(struct hv *hv, unsigned cpu, uint64_t l2pa, uint64_t v)
+/* Frees the table under the non-leaf entry at epa if the range emptied
+ * it: unhook, flush on every CPU, then free. */
+static void free_empty(struct hv *hv, unsigned cpu, uint64_t epa, uint64_t v)
 {
-	uint64_t l2e = pt_read(hv, l2pa);
-	if (!pte_present(l2e) || pte_pse(l2e) || !table_empty(hv, pte_pfn(l2e)))
+	uint64_t e = pt_read(hv, epa);
+	if (!pte_present(e) || pte_pse(e) || !table_empty(hv, pte_pfn(e)))
 		return;
-	pt_write(hv, cpu, l2pa, 0);
+	pt_write(hv, cpu, epa, 0);
 	hv_flush_area(hv, cpu, v, FLUSH_TLB_GLOBAL); /* flush before free */
 	if (!(hv->cfg.inject & HV_INJECT_LEAK_TABLE))
-		pt_free(hv, cpu, pte_pfn(l2e));
-}
-
-static void free_empty_l2(struct hv *hv, unsigned cpu, uint64_t l3pa, uint64_t v)
-{
-	uint64_t l3e = pt_read(hv, l3pa);
-	if (!pte_present(l3e) || pte_pse(l3e) || !table_empty(hv, pte_pfn(l3e)))
-		return;
-	pt_write(hv, cpu, l3pa, 0);
-	hv_flush_area(hv, cpu, v, FLUSH_TLB_GLOBAL); /* flush before free */
-	if (!(hv->cfg.inject & HV_INJECT_LEAK_TABLE))
-		pt_free(hv, cpu, pte_pfn(l3e));
+		pt_free(hv, cpu, pte_pfn(e));
 }
 
 /* One step over [v, e): returns the next v, or 0 with hv->error set. */
@@ -105,7 +76,7 @@ static uint64_t step(struct hv *hv, unsigned cpu, uint64_t v, uint64_t e, struct
 			pt_write(hv, cpu, l3pa, w->destroy ? 0 : modified(l3e, w->nf, true));
 			return v + L2_BYTES;
 		}
-		if (shatter_quiet(hv, cpu, l3pa, l3e, 3))
+		if (pt_shatter(hv, cpu, l3pa, l3e, 3))
 			return 0;
 	}
 	uint64_t l2pa = pt_entry_for(hv, cpu, v, 2, false, &blocked);
@@ -119,7 +90,7 @@ static uint64_t step(struct hv *hv, unsigned cpu, uint64_t v, uint64_t e, struct
 		pt_write(hv, cpu, l2pa, w->destroy ? 0 : modified(l2e, w->nf, true));
 		next = v + L1_BYTES;
 	} else {
-		if (pte_pse(l2e) && shatter_quiet(hv, cpu, l2pa, l2e, 2))
+		if (pte_pse(l2e) && pt_shatter(hv, cpu, l2pa, l2e, 2))
 			return 0;
 		uint64_t l1pa = pt_entry_pa(pte_pfn(pt_read(hv, l2pa)),
 		                            table_offset(v, L1_PAGETABLE_SHIFT));
@@ -131,11 +102,11 @@ static uint64_t step(struct hv *hv, unsigned cpu, uint64_t v, uint64_t e, struct
 		next = v + PAGE_SIZE;
 		/* Done with this L1 table (end of range or of its 2 MiB)? */
 		if (w->destroy && (next >= e || !(next & (L1_BYTES - 1))))
-			free_empty_l1(hv, cpu, l2pa, v);
+			free_empty(hv, cpu, l2pa, v);
 	}
 	/* Done with this L2 table? */
 	if (w->destroy && (next >= e || !(next & (L2_BYTES - 1))))
-		free_empty_l2(hv, cpu, l3pa, v);
+		free_empty(hv, cpu, l3pa, v);
 	return next;
 }
 

@@ -125,24 +125,30 @@ static uint64_t skip_len(const struct hv *hv, uint64_t mfn, uint64_t pages, uint
 static int shatter(struct hv *hv, unsigned cpu, uint64_t epa, uint64_t ol, unsigned level,
                    uint64_t virt)
 {
-	assert(level == 3 || level == 2);
-	uint64_t t = pt_alloc(hv, cpu);
-	if (t == HV_NO_FRAME)
-		return -ENOMEM;
-	uint64_t base = pte_large_pfn(ol), f = pte_large_flags(ol);
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = level == 3 ? pte_large_from_pfn(base + ((uint64_t)i << PAGETABLE_ORDER), f)
-		                        : pte_from_pfn(base + i, lNf_to_l1f(f));
-		pt_write(hv, cpu, pt_entry_pa(t, i), e);
-	}
-	pt_write(hv, cpu, epa, pte_from_pfn(t, __PAGE_HYPERVISOR_TABLE));
+	int rc = pt_shatter(hv, cpu, epa, ol, level);
+	if (rc)
+		return rc;
 	unsigned ff = FLUSH_TLB | FLUSH_ORDER(level == 3 ? 2 * PAGETABLE_ORDER : PAGETABLE_ORDER);
-	if (f & _PAGE_GLOBAL)
+	if (pte_large_flags(ol) & _PAGE_GLOBAL)
 		ff |= FLUSH_TLB_GLOBAL;
 	/* Same translations, another page size: §4.10.4.2 wants a flush. */
 	hv_flush_area(hv, cpu, virt, injected_flush(hv, ff));
-	hv->pt.shatters++;
 	return 0;
+}
+
+/* If the superpage entry `ol` (of `pages` 4 KiB pages) already maps
+ * virt to mfn with these flags, skip to its end: true. */
+static bool try_skip(const struct hv *hv, uint64_t ol, uint64_t pages, uint64_t *virt,
+                     uint64_t *mfn, uint64_t *nr, uint64_t flags)
+{
+	uint64_t want = pte_large_pfn(ol) + ((*virt >> PAGE_SHIFT) & (pages - 1));
+	if (want != *mfn || ((lNf_to_l1f(pte_large_flags(ol)) ^ flags) & ~A_D))
+		return false;
+	uint64_t i = skip_len(hv, *mfn, pages, *nr);
+	*virt += i << PAGE_SHIFT;
+	*mfn += i;
+	*nr -= i;
+	return true;
 }
 
 /* All 512 entries of the L1 table under the L2 entry at l2pa contiguous
@@ -208,12 +214,7 @@ static int map_4k(struct hv *hv, unsigned cpu, uint64_t l2pa, uint64_t *virt, ui
 			return -ENOMEM;
 		pt_write(hv, cpu, l2pa, pte_from_pfn(l1, __PAGE_HYPERVISOR_TABLE));
 	} else if (pte_pse(ol2e)) {
-		uint64_t want = pte_large_pfn(ol2e) + ((*virt >> PAGE_SHIFT) & (L1_PAGES - 1));
-		if (want == *mfn && ((lNf_to_l1f(pte_large_flags(ol2e)) ^ flags) & ~A_D) == 0) {
-			uint64_t i = skip_len(hv, *mfn, L1_PAGES, *nr);
-			*virt += i << PAGE_SHIFT;
-			*mfn += i;
-			*nr -= i;
+		if (try_skip(hv, ol2e, L1_PAGES, virt, mfn, nr, flags)) {
 			*skipped = true;
 			return 0;
 		}
@@ -255,14 +256,8 @@ static int map_step(struct hv *hv, unsigned cpu, uint64_t *virt, uint64_t *mfn, 
 		return 0;
 	}
 	if (pte_present(ol3e) && pte_pse(ol3e)) {
-		uint64_t want = pte_large_pfn(ol3e) + ((*virt >> PAGE_SHIFT) & (L2_PAGES - 1));
-		if (want == *mfn && ((lNf_to_l1f(pte_large_flags(ol3e)) ^ flags) & ~A_D) == 0) {
-			uint64_t i = skip_len(hv, *mfn, L2_PAGES, *nr);
-			*virt += i << PAGE_SHIFT;
-			*mfn += i;
-			*nr -= i;
+		if (try_skip(hv, ol3e, L2_PAGES, virt, mfn, nr, flags))
 			return 0;
-		}
 		int rc = shatter(hv, cpu, l3pa, ol3e, 3, *virt);
 		if (rc)
 			return rc;

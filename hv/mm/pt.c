@@ -26,6 +26,23 @@ void pt_free(struct hv *hv, unsigned cpu, uint64_t pfn)
 	hv->arch->free_frame(hv->arch->ctx, cpu, pfn);
 }
 
+int pt_shatter(struct hv *hv, unsigned cpu, uint64_t epa, uint64_t ol, unsigned level)
+{
+	assert(level == 3 || level == 2);
+	uint64_t t = pt_alloc(hv, cpu);
+	if (t == HV_NO_FRAME)
+		return -ENOMEM;
+	uint64_t base = pte_large_pfn(ol), f = pte_large_flags(ol);
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = level == 3 ? pte_large_from_pfn(base + ((uint64_t)i << PAGETABLE_ORDER), f)
+		                        : pte_from_pfn(base + i, lNf_to_l1f(f));
+		pt_write(hv, cpu, pt_entry_pa(t, i), e);
+	}
+	pt_write(hv, cpu, epa, pte_from_pfn(t, __PAGE_HYPERVISOR_TABLE));
+	hv->pt.shatters++;
+	return 0;
+}
+
 static const unsigned level_shift[5] = {0, L1_PAGETABLE_SHIFT, L2_PAGETABLE_SHIFT,
                                         L3_PAGETABLE_SHIFT, L4_PAGETABLE_SHIFT};
 

@@ -33,6 +33,11 @@ static inline bool pte_pse(uint64_t e) { return e & _PAGE_PSE; }
 uint64_t pt_alloc(struct hv *hv, unsigned cpu);
 void pt_free(struct hv *hv, unsigned cpu, uint64_t pfn);
 
+/* Replaces the superpage entry `ol` at epa (level 3 or 2) by a new table
+ * of the next smaller pages with the same frames and flags (no flush:
+ * callers flush as their operation needs). 0 or -ENOMEM. */
+int pt_shatter(struct hv *hv, unsigned cpu, uint64_t epa, uint64_t ol, unsigned level);
+
 /* The physical address of the level-`level` entry (3 or 2) for va,
  * allocating the tables above it if `alloc`. Returns 0 when a table is
  * missing (and !alloc) or memory ran out (hv->error = -ENOMEM), or when
