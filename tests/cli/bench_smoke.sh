@@ -18,5 +18,6 @@ run() { # NAME PATTERN CMD...
 run bench_tlb 'baseline' "$BIN/bench_tlb" 20000
 run bench_record 'baseline|bare' "$BIN/bench_record" 20000
 run bench_trace 'inflate baseline' "$BIN/bench_trace" 200
+run bench_hv 'baseline' "$BIN/bench_hv" 64
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" -eq 0 ]
