@@ -217,6 +217,6 @@ SELECT e.seq, e.cycle, e.cpu,
 	CASE e.sub WHEN 20 THEN 'map' WHEN 21 THEN 'modify' WHEN 22 THEN 'destroy' ELSE e.sub END AS op,
 	e.a AS va, e.b AS pages, e.c AS map_steps, e.d >> 32 AS shatters,
 	e.d & 4294967295 AS merges, e.e >> 32 AS tables_allocated,
-	e.e & 4294967295 AS tables_freed, e.f AS flushes, s.s AS caller
+	e.e & 4294967295 AS tables_freed, e.f AS flush_calls, s.s AS caller
 FROM events e LEFT JOIN strings s ON s.id = e.caller
 WHERE e.type = 19;

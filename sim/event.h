@@ -29,7 +29,7 @@
  *  EV_EXPECT       0 pass / 1 fail   expectation id actual   expected       0                0                 0
  *  EV_NOTE         0                 arg        0            0              0                0                 0
  *  EV_CHECK        CHECK_* kind      va / frame expected     actual         op index         cpu checked       pages / count
- *  EV_HV_OP        op kind           va         pages        map steps      shatters<<32|merges  tables alloc<<32|freed  flushes (local+remote)
+ *  EV_HV_OP        op kind           va         pages        map steps      shatters<<32|merges  tables alloc<<32|freed  flush calls (local + IPI rounds)
  *
  * cpu is -1 for events not tied to a CPU (table alloc/free by the scenario).
  * caller is an interned string id (bus_intern) naming who issued the
