@@ -42,16 +42,16 @@
 #include "sim/tlb/pte.h"
 
 /* Request flags (4 KiB form, the scenario's PTE bits). */
-#define HF_PAGE_HYPERVISOR (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G | PTE_NX)
-#define HF_AD (PTE_A | PTE_D)
-#define HF_SMALL (1ull << 9) /* MAP_SMALL_PAGES (_PAGE_AVAIL0) */
+#define HF_PAGE_HYPERVISOR ((uint64_t)(PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G | PTE_NX))
+#define HF_AD ((uint64_t)(PTE_A | PTE_D))
+#define HF_SMALL ((uint64_t)1 << 9) /* MAP_SMALL_PAGES (_PAGE_AVAIL0) */
 #define HF_NONE UINT64_MAX
 
-#define HF_4K (1ull << 12)
-#define HF_2M (1ull << 21)
-#define HF_1G (1ull << 30)
-#define HF_PAGES_2M 512ull
-#define HF_PAGES_1G (512ull * 512ull)
+#define HF_4K ((uint64_t)1 << 12)
+#define HF_2M ((uint64_t)1 << 21)
+#define HF_1G ((uint64_t)1 << 30)
+#define HF_PAGES_2M ((uint64_t)512)
+#define HF_PAGES_1G ((uint64_t)512 * 512)
 
 /* The test window: in the direct map's L4 slot (an L3 table exists there
  * from boot, so destroying everything mapped returns the live count to
@@ -75,6 +75,7 @@ struct hf_cfg {
 
 struct hf_counts {
 	uint64_t check, stale, flush, cache, wbinvd, clflush, tfree, tfree_bad, ptew, ipi;
+	uint64_t tfree_linked; /* frees with live links tolerated (see below) */
 };
 
 struct hf {
@@ -89,7 +90,15 @@ struct hf {
 	uint32_t nops, capops;
 	bool own_ops;
 	uint64_t live0, nalloc0;
-	char tag[160]; /* context printed with every failure */
+	/* Known hv/ bug (the report; test_hv_map.c bug_replace_l3_frees_
+	 * linked_l1): a 1 GiB map over an L2 table frees its L1 tables while
+	 * the (already unhooked and flushed) L2 table still links them, so
+	 * their EV_TABLE free has c != 0. When set, such frees are counted in
+	 * c.tfree_linked instead of failing; envelope references (d != 0)
+	 * always fail, and the accounting check still requires every live
+	 * table to be reachable from the root. */
+	bool tolerate_linked_free;
+	char tag[200]; /* context printed with every failure */
 };
 
 #define HF_ASSERT(f, cond, ...)                                                   \
@@ -134,7 +143,9 @@ static inline int hf_sink(void *ctx, const struct event *ev)
 	case EV_TABLE:
 		if (ev->sub == TBL_FREE) {
 			f->c.tfree++;
-			if ((ev->c || ev->d) && f->c.tfree_bad++ == 0)
+			if (ev->c && !ev->d && f->tolerate_linked_free)
+				f->c.tfree_linked++;
+			else if ((ev->c || ev->d) && f->c.tfree_bad++ == 0)
 				f->first_bad_free = *ev;
 		}
 		break;
@@ -273,9 +284,16 @@ static inline struct hf_counts hf_exec_at(struct hf *f, uint32_t i)
 static inline struct op *hf_push(struct hf *f, enum op_kind k, unsigned cpu, uint64_t va,
                                  uint64_t pa, uint64_t count, uint64_t flags, bool small)
 {
-	if (f->nops == f->capops) {
-		uint32_t nc = f->capops ? f->capops * 2 : 64;
-		struct op *nv = realloc(f->own_ops ? f->ops : NULL, nc * sizeof(*nv));
+	if (f->nops >= f->capops) {
+		uint32_t nc = f->nops ? f->nops * 2 : 64;
+		struct op *nv;
+		if (f->own_ops) {
+			nv = realloc(f->ops, nc * sizeof(*nv));
+		} else { /* a borrowed list (f->ops, f->nops): copied */
+			nv = malloc(nc * sizeof(*nv));
+			if (nv && f->nops)
+				memcpy(nv, f->ops, f->nops * sizeof(*nv));
+		}
 		ck_assert_ptr_nonnull(nv);
 		f->ops = nv;
 		f->capops = nc;

@@ -60,7 +60,8 @@ static void free_empty(struct hv *hv, unsigned cpu, uint64_t epa, uint64_t v)
 		pt_free(hv, cpu, pte_pfn(e));
 }
 
-/* One step over [v, e): returns the next v, or 0 with hv->error set. */
+/* One step over [v, e): returns the next v (0 past the top of the address
+ * space); an error is left in hv->error. */
 static uint64_t step(struct hv *hv, unsigned cpu, uint64_t v, uint64_t e, struct walk_op *w)
 {
 	bool blocked;
@@ -68,8 +69,11 @@ static uint64_t step(struct hv *hv, unsigned cpu, uint64_t v, uint64_t e, struct
 	if (!l3pa)
 		return next_boundary(v, L3_BYTES); /* no L3 table: nothing mapped */
 	uint64_t l3e = pt_read(hv, l3pa);
-	if (!pte_present(l3e))
+	if (!pte_present(l3e)) {
+		if (w->destroy && l3e)
+			pt_write(hv, cpu, l3pa, 0); /* a non-present entry with bits */
 		return next_boundary(v, L2_BYTES);
+	}
 	if (pte_pse(l3e)) {
 		if (!(v & (L2_BYTES - 1)) && e - v >= L2_BYTES) {
 			note_leaf(w, lNf_to_l1f(pte_large_flags(l3e)));
@@ -77,13 +81,15 @@ static uint64_t step(struct hv *hv, unsigned cpu, uint64_t v, uint64_t e, struct
 			return v + L2_BYTES;
 		}
 		if (pt_shatter(hv, cpu, l3pa, l3e, 3))
-			return 0;
+			return v;
 	}
 	uint64_t l2pa = pt_entry_for(hv, cpu, v, 2, false, &blocked);
 	assert(l2pa && !blocked);
 	uint64_t l2e = pt_read(hv, l2pa);
 	uint64_t next;
 	if (!pte_present(l2e)) {
+		if (w->destroy && l2e)
+			pt_write(hv, cpu, l2pa, 0);
 		next = next_boundary(v, L1_BYTES);
 	} else if (pte_pse(l2e) && !(v & (L1_BYTES - 1)) && e - v >= L1_BYTES) {
 		note_leaf(w, lNf_to_l1f(pte_large_flags(l2e)));
@@ -91,13 +97,15 @@ static uint64_t step(struct hv *hv, unsigned cpu, uint64_t v, uint64_t e, struct
 		next = v + L1_BYTES;
 	} else {
 		if (pte_pse(l2e) && pt_shatter(hv, cpu, l2pa, l2e, 2))
-			return 0;
+			return v;
 		uint64_t l1pa = pt_entry_pa(pte_pfn(pt_read(hv, l2pa)),
 		                            table_offset(v, L1_PAGETABLE_SHIFT));
 		uint64_t l1e = pt_read(hv, l1pa);
 		if (pte_present(l1e)) {
 			note_leaf(w, pte_flags(l1e));
 			pt_write(hv, cpu, l1pa, w->destroy ? 0 : modified(l1e, w->nf, false));
+		} else if (w->destroy && l1e) {
+			pt_write(hv, cpu, l1pa, 0); /* as Xen: every L1 entry emptied */
 		}
 		next = v + PAGE_SIZE;
 		/* Done with this L1 table (end of range or of its 2 MiB)? */
@@ -115,12 +123,14 @@ static int walk(struct hv *hv, unsigned cpu, uint64_t s, uint64_t e, struct walk
 	if ((s | e) & (PAGE_SIZE - 1) || e < s)
 		return -EINVAL;
 	hv->error = 0;
-	/* Bounded: every step advances v by at least one page. */
-	for (uint64_t v = s; v < e && v >= s;) {
+	/* Bounded: every step advances v by at least one page, or reaches
+	 * the top of the address space (next wraps to 0). */
+	for (uint64_t v = s; v < e;) {
 		uint64_t next = step(hv, cpu, v, e, w);
-		if (!next)
-			return hv->error ? hv->error : -ENOMEM;
-		assert(next > v);
+		if (hv->error)
+			return hv->error;
+		if (next <= v)
+			break;
 		v = next;
 	}
 	unsigned ff = FLUSH_TLB_GLOBAL | (w->cache_changed ? FLUSH_CACHE : 0);

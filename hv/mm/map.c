@@ -87,12 +87,18 @@ static void replace_l3(struct hv *hv, unsigned cpu, uint64_t virt, uint64_t ol3e
 			ff |= l1_table_flush_flags(hv, pte_pfn(e), flags);
 	}
 	hv_flush_area(hv, cpu, virt, injected_flush(hv, ff)); /* unhooked above, flushed, then freed */
+	/* The L2 table goes first: freeing it drops its links to the L1
+	 * tables, which are then freed unlinked. */
+	uint64_t l1s[L2_PAGETABLE_ENTRIES];
+	unsigned n = 0;
 	for (unsigned i = 0; i < L2_PAGETABLE_ENTRIES; i++) {
 		uint64_t e = pt_read(hv, pt_entry_pa(l2, i));
 		if (pte_present(e) && !pte_pse(e))
-			pt_free(hv, cpu, pte_pfn(e));
+			l1s[n++] = pte_pfn(e);
 	}
 	pt_free(hv, cpu, l2);
+	for (unsigned i = 0; i < n; i++)
+		pt_free(hv, cpu, l1s[i]);
 }
 
 static void replace_l2(struct hv *hv, unsigned cpu, uint64_t virt, uint64_t ol2e,
