@@ -24,12 +24,22 @@
  * cache size; 1 MiB here). */
 #define CLFLUSH_MAX_PAGES 256u
 
+#define X86_CR4_PCIDE (1ull << 17)
+/* PCID values of seed 003 (hv/pv/pcid.h). */
+#define PCID_PRIV 0u
+#define PCID_USER 1u
+#define PCID_XPTI 2u
+
 static void full_tlb_flush(struct hv *hv, unsigned cpu, bool globals)
 {
 	const struct hv_arch *a = hv->arch;
 	hv->pt.full_flushes++;
 	uint64_t cr4 = a->read_cr4(a->ctx, cpu);
-	if (globals && (cr4 & X86_CR4_PGE)) {
+	if (cr4 & X86_CR4_PCIDE) {
+		/* A CR3 reload would flush only the current PCID: every PCID
+		 * goes with INVPCID (globals are off whenever PCIDE is on). */
+		a->invpcid(a->ctx, cpu, globals ? 2 : 3, 0, 0);
+	} else if (globals && (cr4 & X86_CR4_PGE)) {
 		/* Toggling PGE flushes everything, globals included. */
 		a->write_cr4(a->ctx, cpu, cr4 & ~X86_CR4_PGE);
 		a->write_cr4(a->ctx, cpu, cr4);
@@ -75,9 +85,27 @@ static void cache_flush(struct hv *hv, unsigned cpu, uint64_t va, unsigned order
 	}
 }
 
-void hv_flush_area_local(struct hv *hv, unsigned cpu, uint64_t va, unsigned flags)
+/* One address. With PCIDE, INVLPG would reach only the current PCID, so
+ * every PCID that may hold it is named by INVPCID -- possible because with
+ * PCID on, global pages are off (seed 003). */
+static void flush_one(struct hv *hv, unsigned cpu, uint64_t va)
 {
 	const struct hv_arch *a = hv->arch;
+	if (!(a->read_cr4(a->ctx, cpu) & X86_CR4_PCIDE) ||
+	    (hv->cfg.inject & HV_INJECT_INVLPG_UNDER_PCIDE)) {
+		a->invlpg(a->ctx, cpu, va);
+		return;
+	}
+	a->invpcid(a->ctx, cpu, 0, PCID_PRIV, va);
+	a->invpcid(a->ctx, cpu, 0, PCID_USER, va);
+	if (hv->cfg.xpti) {
+		a->invpcid(a->ctx, cpu, 0, PCID_PRIV | PCID_XPTI, va);
+		a->invpcid(a->ctx, cpu, 0, PCID_USER | PCID_XPTI, va);
+	}
+}
+
+void hv_flush_area_local(struct hv *hv, unsigned cpu, uint64_t va, unsigned flags)
+{
 	bool ranged = (flags & FLUSH_ORDER_MASK) != 0;
 	unsigned order = ranged ? (flags & FLUSH_ORDER_MASK) - 1 : 0;
 	hv->pt.local_flushes++;
@@ -85,13 +113,13 @@ void hv_flush_area_local(struct hv *hv, unsigned cpu, uint64_t va, unsigned flag
 		bool globals = flags & FLUSH_TLB_GLOBAL;
 		if (ranged && order == 0) {
 			hv->pt.page_flushes++;
-			a->invlpg(a->ctx, cpu, va);
+			flush_one(hv, cpu, va);
 		} else if (ranged && hv->cfg.flush_policy == HV_FLUSH_RANGED && order < 32 &&
 		           (1ull << order) <= hv->cfg.flush_ceiling) {
 			uint64_t start = va & ~((PAGE_SIZE << order) - 1);
 			for (uint64_t p = 0; p < (1ull << order); p++) {
 				hv->pt.page_flushes++;
-				a->invlpg(a->ctx, cpu, start + p * PAGE_SIZE);
+				flush_one(hv, cpu, start + p * PAGE_SIZE);
 			}
 		} else {
 			full_tlb_flush(hv, cpu, globals);

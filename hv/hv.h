@@ -36,6 +36,11 @@ enum hv_inject {
 	HV_INJECT_NO_CACHE_FLUSH = 1 << 2,
 	HV_INJECT_LEAK_TABLE = 1 << 3,
 	HV_INJECT_SKIP_LAST_PAGE = 1 << 4,
+	/* Seed 003's review fixes: no flush of the old PCID after writing
+	 * CR3 (v5); a single-address flush by INVLPG under PCIDE, which
+	 * reaches only the current PCID. */
+	HV_INJECT_NO_OLD_PCID_FLUSH = 1 << 5,
+	HV_INJECT_INVLPG_UNDER_PCIDE = 1 << 6,
 };
 
 struct hv_config {
@@ -44,6 +49,8 @@ struct hv_config {
 	enum hv_flush_policy flush_policy;
 	unsigned flush_ceiling; /* HV_FLUSH_RANGED: most pages flushed singly */
 	uint64_t directmap_bytes; /* physical memory mapped 1:1 at boot */
+	bool xpti;           /* XPTI enabled on this host (opt_xpti): the
+	                        single-address flush must reach the XPTI PCIDs */
 	unsigned inject;     /* enum hv_inject bits; tests only */
 };
 
