@@ -75,6 +75,15 @@ int hv_write_cr3_cr4(struct hv *hv, unsigned cpu, uint64_t cr3, uint64_t cr4)
 	else if (a->has_invpcid)
 		/* Loading CR3 would only flush the NEW PCID's entries. */
 		rc = a->invpcid(a->ctx, cpu, INVPCID_ALL_NON_GLOBAL, 0, 0);
+	bool enabling = (cr4 & X86_CR4_PCIDE) && !(cur4 & X86_CR4_PCIDE);
+	if (!rc && enabling && (cr3 & X86_CR3_PCID_MASK)) {
+		/* CR4.PCIDE may be set only while CR3[11:0] = 0 (SDM; the
+		 * Bareflank triple fault, hw-facts [S3]): enter PCID mode on
+		 * PCID 0, then load the wanted PCID. */
+		rc = a->write_cr3(a->ctx, cpu, cr3 & ~(X86_CR3_PCID_MASK | X86_CR3_NOFLUSH));
+		if (!rc)
+			rc = write_cr4(hv, cpu, cr4);
+	}
 	if (!rc)
 		rc = a->write_cr3(a->ctx, cpu, cr3);
 	if (!rc && a->read_cr4(a->ctx, cpu) != cr4)
