@@ -41,6 +41,9 @@ enum hv_inject {
 	 * reaches only the current PCID. */
 	HV_INJECT_NO_OLD_PCID_FLUSH = 1 << 5,
 	HV_INJECT_INVLPG_UNDER_PCIDE = 1 << 6,
+	/* XPTI's restricted root given the hypervisor's slots too: what the
+	 * xpti-isolation property exists to catch. */
+	HV_INJECT_XPTI_LEAK = 1 << 7,
 };
 
 struct hv_config {

@@ -56,8 +56,8 @@ struct checker {
 };
 
 static const char *const property_names[] = {
-	"cache-flush", "hv-mapping", "pt-accounting", "pge-pcide", "psc-freed-table",
-	"quiescent-stale", "stale-access", NULL,
+	"cache-flush", "hv-mapping", "pt-accounting", "xpti-isolation", "pge-pcide",
+	"psc-freed-table", "quiescent-stale", "stale-access", NULL,
 };
 
 const char *const *checker_property_names(void)
@@ -483,6 +483,14 @@ static int on_check(struct checker *c, const struct event *ev)
 	case CHECK_PT_DOUBLE_FREE:
 		text_add(&t, "frame 0x%" PRIx64 " freed but not allocated (double free)", ev->a);
 		return add_violation(c, "pt-accounting", ev, t.buf);
+	case CHECK_XPTI:
+		text_add(&t, "cpu %" PRId64 " runs a guest under XPTI, and hypervisor address 0x%" PRIx64
+		         " is translatable through root 0x%" PRIx64 " (", s64(ev->e), ev->a, ev->b);
+		if (ev->c == ENV_GLOBAL)
+			text_add(&t, "global entries)");
+		else
+			text_add(&t, "pcid %" PRId64 ")", s64(ev->c));
+		return add_violation(c, "xpti-isolation", ev, t.buf);
 	case CHECK_CACHE:
 		text_add(&t, "after op %" PRId64 ": %" PRId64 " frame(s) from pa 0x%" PRIx64
 		         " changed memory type without a cache flush", s64(ev->d), s64(ev->f), ev->a);

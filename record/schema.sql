@@ -205,7 +205,8 @@ WHERE e.type = 17;
 CREATE VIEW checks AS
 SELECT e.seq, e.cycle, e.cpu,
 	CASE e.sub WHEN 1 THEN 'mapping' WHEN 2 THEN 'tlb' WHEN 3 THEN 'pt_leak'
-		WHEN 4 THEN 'pt_double_free' WHEN 5 THEN 'cache' ELSE e.sub END AS kind,
+		WHEN 4 THEN 'pt_double_free' WHEN 5 THEN 'cache' WHEN 6 THEN 'xpti'
+		ELSE e.sub END AS kind,
 	e.a AS va, e.b AS expected, e.c AS actual, e.d AS op, e.e AS checked_cpu,
 	e.f AS count, s.s AS caller
 FROM events e LEFT JOIN strings s ON s.id = e.caller

@@ -344,6 +344,12 @@ int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 	case OP_HV_MODIFY:
 	case OP_HV_DESTROY:
 		return hv_op_exec(x, op, cpu);
+	case OP_DOMAIN:
+	case OP_VCPU_RUN:
+	case OP_IDLE:
+	case OP_SYSCALL:
+	case OP_GUEST_MAP:
+		return pv_op_exec(x, op, cpu);
 	case OP_IPI:
 	case OP_BARRIER:
 	case OP_QUIESCE:

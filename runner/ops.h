@@ -22,8 +22,10 @@ struct op_ctx {
 
 /* 0 ok, 1 expectation failed (recorded), 2 input error (ctx->err). */
 int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
-/* The hypervisor ops (runner/platform.c). */
+/* The hypervisor ops (runner/platform.c) and the PV guest ops
+ * (runner/pvops.c). */
 int hv_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
+int pv_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
 /* "FILE:LINE:COL: op: message" into x->err; returns 2. */
 int op_input_error(struct op_ctx *x, const struct op *op, const char *fmt, ...);
 

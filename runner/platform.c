@@ -195,6 +195,9 @@ int platform_init(struct platform *p, struct machine *m, const struct sc_hv *cfg
 		snprintf(err, errlen, "hv: the hypervisor core did not boot: %s", strerror(-rc));
 		return -1;
 	}
+	static const enum hv_pcid_policy policies[] = {HV_PCID_OFF, HV_PCID_ALL, HV_PCID_XPTI,
+	                                                HV_PCID_NOXPTI};
+	hv_pv_init(&p->hv, &p->pv, policies[cfg->pcid & 3], cfg->xpti);
 	if (hc.directmap_bytes)
 		refmap_set(&p->ref, DIRECTMAP_VIRT_START, DIRECTMAP_VIRT_START + hc.directmap_bytes, 0,
 		           PAGE_HYPERVISOR_FLAGS_4K);

@@ -10,6 +10,7 @@
 
 #include "hv/arch.h"
 #include "hv/hv.h"
+#include "hv/pv/pv.h"
 #include "runner/refmap.h"
 #include "scenario/scenario.h"
 #include "sim/machine.h"
@@ -26,6 +27,7 @@ struct platform {
 	struct machine *m;
 	struct hv_arch arch;
 	struct hv hv;
+	struct hv_pv pv;   /* PV domains (seed 003) */
 	bool booted;
 	uint32_t callers[PLATFORM_MAX_CALLERS];
 	unsigned ncallers;

@@ -37,12 +37,20 @@
 #define HV_MAX_CEILING (1u << 20)
 #define HV_MAX_COUNT (1ull << 28)
 #define CANONICAL_LOW_END 0x0000800000000000ull
+/* PV domains: hv/pv/pv.h's HV_MAX_DOMAINS and HV_MAX_VCPUS, and the
+ * hypervisor's reserved L4 slots 256..271, which no guest may map. */
+#define PV_MAX_DOMAINS 16u
+#define PV_MAX_VCPUS 8u
+#define HV_RESERVED_START 0xffff800000000000ull
+#define HV_RESERVED_END 0xffff880000000000ull /* exclusive */
 
 struct loader {
 	struct yctx y;
 	struct scenario *s;
 	uint64_t budget;     /* ops (ipi run ops included) still allowed */
 	uint32_t roots_cap;
+	uint32_t ndomains;   /* domain ops so far (ids 0..ndomains-1) */
+	uint32_t dom_vcpus[PV_MAX_DOMAINS];
 };
 
 /* The op being parsed. */
@@ -268,6 +276,12 @@ static const struct flag_set hv_set = {
 	"use small for MAP_SMALL_PAGES)",
 };
 
+/* guest_map: the same 4 KiB form (an L1 entry, PAT at bit 7). */
+static const struct flag_set guest_set = {
+	hv_flag_names, "guest_map writes 4 KiB leaves; bit 7 is PAT here",
+	"P RW US PWT PCD A D PAT(bit 7) G NX (guest_map writes 4 KiB leaves)",
+};
+
 /* Xen's PAGE_HYPERVISOR: the hv_map default. */
 #define HV_DEFAULT_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX | PTE_G)
 
@@ -473,21 +487,23 @@ static int hv_range(struct loader *L, const struct opctx *o, struct op *op)
 	             low ? "lower" : "upper", most);
 }
 
-static int want_present(struct loader *L, const struct opctx *o, const struct op *op)
+static int want_present(struct loader *L, const struct opctx *o, const struct op *op,
+                        const char *why)
 {
 	const yaml_node_t *n = y_get(&o->f, "flags");
 	if (op->flags & PTE_P)
 		return 0;
-	return y_err(&L->y, n ? n : o->map, "%s.flags: must include P (the hv "
-	             "ops only make present mappings; hv_destroy removes them)",
-	             o->where);
+	return y_err(&L->y, n ? n : o->map, "%s.flags: must include P (%s)",
+	             o->where, why);
 }
+
+#define HV_PRESENT_WHY "the hv ops only make present mappings; hv_destroy removes them"
 
 static int parse_hv_map(struct loader *L, const struct opctx *o, struct op *op)
 {
 	if (hv_range(L, o, op) || f_pa(L, o, &op->pa) || want_4k(L, o, "pa", op->pa) ||
 	    op_flags(L, o, &hv_set, OPT, HV_DEFAULT_FLAGS, op) ||
-	    want_present(L, o, op))
+	    want_present(L, o, op, HV_PRESENT_WHY))
 		return -1;
 	return f_bool(L, o, "small", &op->small);
 }
@@ -496,12 +512,77 @@ static int parse_hv_modify(struct loader *L, const struct opctx *o, struct op *o
 {
 	if (hv_range(L, o, op) || op_flags(L, o, &hv_set, REQ, 0, op))
 		return -1;
-	return want_present(L, o, op);
+	return want_present(L, o, op, HV_PRESENT_WHY);
 }
 
 static int parse_hv_destroy(struct loader *L, const struct opctx *o, struct op *op)
 {
 	return hv_range(L, o, op);
+}
+
+/* ---- PV domain ops ----------------------------------------------------- */
+
+/* Xen's default guest mappings (_PAGE_PRESENT|_PAGE_RW|_PAGE_ACCESSED|
+ * _PAGE_DIRTY, plus _PAGE_USER for the user page table). */
+#define GUEST_DEFAULT_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D)
+
+/* domain: ids 0, 1, ... in file order (domain ops are never in an ipi
+ * run, so file order is execution order). */
+static int parse_domain(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (want_hv(L, o))
+		return -1;
+	if (L->ndomains >= PV_MAX_DOMAINS)
+		return y_err(&L->y, o->map, "%s: too many domains (at most %u)",
+		             o->where, PV_MAX_DOMAINS);
+	if (f_u32(L, o, "vcpus", REQ, 1, PV_MAX_VCPUS, &op->vcpu) ||
+	    f_tri(L, o, "xpti", &op->xpti))
+		return -1;
+	op->domain = L->ndomains;
+	L->dom_vcpus[L->ndomains++] = op->vcpu;
+	return 0;
+}
+
+static int parse_vcpu_run(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (want_hv(L, o) || f_u32(L, o, "domain", REQ, 0, UINT32_MAX, &op->domain))
+		return -1;
+	if (op->domain >= L->ndomains)
+		return y_err(&L->y, y_get(&o->f, "domain"), "%s.domain: no domain %"
+		             PRIu32 " (%" PRIu32 " defined above)", o->where,
+		             op->domain, L->ndomains);
+	if (f_u32(L, o, "vcpu", REQ, 0, UINT32_MAX, &op->vcpu))
+		return -1;
+	uint32_t n = L->dom_vcpus[op->domain];
+	if (op->vcpu < n)
+		return 0;
+	return y_err(&L->y, y_get(&o->f, "vcpu"), "%s.vcpu: no vCPU %" PRIu32
+	             " in domain %" PRIu32 " (it has %" PRIu32 ")", o->where,
+	             op->vcpu, op->domain, n);
+}
+
+/* idle, syscall: no fields, but the hypervisor must be there. */
+static int parse_hv_none(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return want_hv(L, o);
+}
+
+static int parse_guest_map(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (want_hv(L, o) || f_u64(L, o, "va", REQ, 0, UINT64_MAX, &op->va) ||
+	    want_canonical(L, o, op->va) || want_4k(L, o, "va", op->va))
+		return -1;
+	if (op->va >= HV_RESERVED_START && op->va < HV_RESERVED_END)
+		return y_err(&L->y, y_get(&o->f, "va"), "%s.va: 0x%" PRIx64 " is in "
+		             "the hypervisor's reserved range 0xffff800000000000.."
+		             "0xffff87ffffffffff (L4 slots 256..271; a guest maps the "
+		             "lower half or 0xffff880000000000 and up)", o->where, op->va);
+	if (f_pa(L, o, &op->pa) || want_4k(L, o, "pa", op->pa) ||
+	    f_bool(L, o, "user", &op->user) ||
+	    op_flags(L, o, &guest_set, OPT,
+	             GUEST_DEFAULT_FLAGS | (op->user ? PTE_US : 0), op))
+		return -1;
+	return want_present(L, o, op, "guest_map only makes present mappings");
 }
 
 /* ---- control registers and TLB instructions --------------------------- */
@@ -695,6 +776,9 @@ static const char *const k_delay[] = {"cycles", NULL};
 static const char *const k_hv_map[] = {"va", "pa", "count", "flags", "small", NULL};
 static const char *const k_hv_modify[] = {"va", "count", "flags", NULL};
 static const char *const k_hv_destroy[] = {"va", "count", NULL};
+static const char *const k_domain[] = {"vcpus", "xpti", NULL};
+static const char *const k_vcpu_run[] = {"domain", "vcpu", NULL};
+static const char *const k_guest_map[] = {"va", "pa", "user", "flags", NULL};
 
 static const struct op_spec op_specs[] = {
 	{"pt_new", OP_PT_NEW, false, k_pt_new, parse_pt_new},
@@ -719,6 +803,11 @@ static const struct op_spec op_specs[] = {
 	{"hv_map", OP_HV_MAP, false, k_hv_map, parse_hv_map},
 	{"hv_modify", OP_HV_MODIFY, false, k_hv_modify, parse_hv_modify},
 	{"hv_destroy", OP_HV_DESTROY, false, k_hv_destroy, parse_hv_destroy},
+	{"domain", OP_DOMAIN, false, k_domain, parse_domain},
+	{"vcpu_run", OP_VCPU_RUN, false, k_vcpu_run, parse_vcpu_run},
+	{"idle", OP_IDLE, false, k_none, parse_hv_none},
+	{"syscall", OP_SYSCALL, false, k_none, parse_hv_none},
+	{"guest_map", OP_GUEST_MAP, false, k_guest_map, parse_guest_map},
 };
 #define NSPECS (sizeof(op_specs) / sizeof(op_specs[0]))
 
@@ -890,7 +979,7 @@ static int parse_op(struct loader *L, const yaml_node_t *n, const char *where,
 	const char *names[Y_MAX_KEYS + 1];
 
 	memset(op, 0, sizeof(*op));
-	op->pge = op->pcide = op->smep = op->wp = -1;
+	op->pge = op->pcide = op->smep = op->wp = op->xpti = -1;
 	if (n) {
 		op->line = (uint32_t)n->start_mark.line + 1;
 		op->col = (uint32_t)n->start_mark.column + 1;
@@ -1034,10 +1123,12 @@ static int hv_inject(struct loader *L, const yaml_node_t *n, uint32_t *out)
 {
 	static const char *const names[] = {"merge_flush_past", "skip_one_page",
 	                                    "no_cache_flush", "leak_table",
-	                                    "skip_last_page", NULL};
+	                                    "skip_last_page", "no_old_pcid_flush",
+	                                    "invlpg_under_pcide", "xpti_leak", NULL};
 	static const uint32_t bits[] = {SC_INJECT_MERGE_FLUSH_PAST, SC_INJECT_SKIP_ONE_PAGE,
 	                                SC_INJECT_NO_CACHE_FLUSH, SC_INJECT_LEAK_TABLE,
-	                                SC_INJECT_SKIP_LAST_PAGE};
+	                                SC_INJECT_SKIP_LAST_PAGE, SC_INJECT_NO_OLD_PCID_FLUSH,
+	                                SC_INJECT_INVLPG_UNDER_PCIDE, SC_INJECT_XPTI_LEAK};
 	char ip[32];
 	int b;
 
@@ -1065,12 +1156,30 @@ static int hv_directmap(struct loader *L, const yaml_node_t *n, uint64_t *out)
 	             "2 MiB", *out);
 }
 
+/* Xen's pcid= (parse_pcid): a boolean (off/on, false/true: PCID for no
+ * domain / every domain), xpti (only for XPTI domains, the default) or
+ * no-xpti (only for domains without XPTI). */
+static int hv_pcid(struct loader *L, const yaml_node_t *n, int *out)
+{
+	static const char *const names[] = {"off", "on", "xpti", "no-xpti", NULL};
+	static const int v[] = {SC_PCID_OFF, SC_PCID_ALL, SC_PCID_XPTI, SC_PCID_NOXPTI};
+	int i;
+	if (y_is(n, "false") || y_is(n, "true")) {
+		*out = y_is(n, "true") ? SC_PCID_ALL : SC_PCID_OFF;
+		return 0;
+	}
+	if (y_enum(&L->y, n, "hv.pcid", names, &i))
+		return -1;
+	*out = v[i];
+	return 0;
+}
+
 /* The hypervisor core's configuration; present (even empty) enables it. */
 static int load_hv(struct loader *L, const yaml_node_t *m)
 {
 	static const char *const keys[] = {"page1gb", "superpages", "flush_policy",
 	                                   "flush_ceiling", "directmap", "inject",
-	                                   NULL};
+	                                   "pcid", "xpti", NULL};
 	static const char *const policies[] = {"xen", "ranged", NULL};
 	static const int policy_v[] = {SC_FLUSH_XEN, SC_FLUSH_RANGED};
 	struct sc_hv *hv = &L->s->hv;
@@ -1082,7 +1191,8 @@ static int load_hv(struct loader *L, const yaml_node_t *m)
 		return 0;
 	*hv = (struct sc_hv){.enabled = true, .page1gb = true, .superpages = true,
 	                     .flush_policy = SC_FLUSH_XEN,
-	                     .flush_ceiling = HV_DEFAULT_CEILING};
+	                     .flush_ceiling = HV_DEFAULT_CEILING,
+	                     .pcid = SC_PCID_XPTI, .xpti = false};
 	if (y_is_null(m))
 		return 0;
 	if (y_fields(&L->y, m, "hv", keys, &f))
@@ -1104,6 +1214,10 @@ static int load_hv(struct loader *L, const yaml_node_t *m)
 	if (f.val[4] && hv_directmap(L, f.val[4], &hv->directmap_bytes))
 		return -1;
 	if (f.val[5] && hv_inject(L, f.val[5], &hv->inject))
+		return -1;
+	if (f.val[6] && hv_pcid(L, f.val[6], &hv->pcid))
+		return -1;
+	if (f.val[7] && y_bool(&L->y, f.val[7], "hv.xpti", &hv->xpti))
 		return -1;
 	return 0;
 }

@@ -51,6 +51,15 @@ enum op_kind {
 	                   count frames from pa at va (map_pages_to_xen) */
 	OP_HV_MODIFY,   /* va count flags: new flags for present pages */
 	OP_HV_DESTROY,  /* va count: unmap, freeing emptied tables */
+	OP_DOMAIN,      /* vcpus [xpti]: create a 64-bit PV domain (ids from 0) */
+	OP_VCPU_RUN,    /* domain vcpu: context-switch this CPU to the vCPU and
+	                   enter the guest (in the vCPU's current mode) */
+	OP_IDLE,        /* switch this CPU to the idle page table */
+	OP_SYSCALL,     /* the running guest makes a system call: user ->
+	                   kernel (through the hypervisor) and back */
+	OP_GUEST_MAP,   /* va pa [user] [flags]: the running guest updates its
+	                   kernel (or user) page table by hypercall, with the
+	                   flush the hypervisor does for it */
 	OP__COUNT
 };
 
@@ -83,7 +92,11 @@ struct sc_hv {
 	uint32_t flush_ceiling; /* ranged: default 33 */
 	uint64_t directmap_bytes; /* default 0; multiple of 2 MiB */
 	uint32_t inject;     /* test-only bug injection (hv/hv.h HV_INJECT_*) */
+	int pcid;            /* SC_PCID_*: the pcid= policy, default xpti */
+	bool xpti;           /* XPTI for new domains (default false) */
 };
+
+enum { SC_PCID_OFF = 0, SC_PCID_ALL = 1, SC_PCID_XPTI = 2, SC_PCID_NOXPTI = 3 };
 
 /* sc_hv.inject bits: the values of hv/hv.h's HV_INJECT_* (this header does
  * not include hv/; the runner passes inject through unchanged). */
@@ -92,6 +105,9 @@ struct sc_hv {
 #define SC_INJECT_NO_CACHE_FLUSH 4u   /* HV_INJECT_NO_CACHE_FLUSH */
 #define SC_INJECT_LEAK_TABLE 8u       /* HV_INJECT_LEAK_TABLE */
 #define SC_INJECT_SKIP_LAST_PAGE 16u  /* HV_INJECT_SKIP_LAST_PAGE */
+#define SC_INJECT_NO_OLD_PCID_FLUSH 32u  /* HV_INJECT_NO_OLD_PCID_FLUSH */
+#define SC_INJECT_INVLPG_UNDER_PCIDE 64u /* HV_INJECT_INVLPG_UNDER_PCIDE */
+#define SC_INJECT_XPTI_LEAK 128u         /* HV_INJECT_XPTI_LEAK */
 
 struct op {
 	enum op_kind kind;
@@ -116,6 +132,9 @@ struct op {
 	bool has_save;
 	uint64_t cycles;    /* OP_DELAY */
 	uint64_t count;     /* OP_HV_*: number of 4 KiB pages */
+	uint32_t domain, vcpu; /* OP_VCPU_RUN; OP_DOMAIN: vcpu = number of vCPUs */
+	int8_t xpti;        /* OP_DOMAIN: -1 the hv: default, 0, 1 */
+	bool user;          /* OP_GUEST_MAP: the user page table */
 	bool small;         /* OP_HV_MAP: MAP_SMALL_PAGES */
 	uint64_t to[SC_MAX_CPUS / 64]; /* OP_IPI target bitmap */
 	struct op *sub;     /* OP_IPI: ops run by each target */

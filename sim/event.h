@@ -183,6 +183,9 @@ enum {
 	CHECK_PT_DOUBLE_FREE = 4, /* a frame freed that was not allocated */
 	CHECK_CACHE = 5,    /* a memory-type change without the cache flush
 	                       of its frames (a first frame, f pages) */
+	CHECK_XPTI = 6,     /* while a guest subject to XPTI runs, hypervisor-
+	                       private va is translatable through root b
+	                       (c = pcid, or ENV_GLOBAL for global entries) */
 };
 
 struct event {

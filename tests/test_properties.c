@@ -224,6 +224,11 @@ static void emit_pt_accounting(struct fx *x, bool bugs, struct want *w)
 	emit_checks(x, bugs, w, CHECK_PT_LEAK, CHECK_PT_DOUBLE_FREE);
 }
 
+static void emit_xpti(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_XPTI, 0);
+}
+
 static void emit_pge_pcide(struct fx *x, bool bugs, struct want *w)
 {
 	const uint64_t pge = 1u << 7, pcide = 1u << 17, pae = 1u << 5;
@@ -287,6 +292,7 @@ static const struct prop_case cases[] = {
 	{ "hv_cache_flush", "cache-flush", emit_cache_flush },
 	{ "hv_mapping", "hv-mapping", emit_hv_mapping },
 	{ "hv_pt_accounting", "pt-accounting", emit_pt_accounting },
+	{ "hv_xpti", "xpti-isolation", emit_xpti },
 	{ "pge_pcide", "pge-pcide", emit_pge_pcide },
 	{ "psc_freed_table", "psc-freed-table", emit_psc_freed },
 	{ "quiescent_stale", "quiescent-stale", emit_quiescent_stale },

@@ -313,6 +313,8 @@ START_TEST(hv_defaults)
 		ck_assert_uint_eq(s.hv.flush_ceiling, 33);
 		ck_assert_uint_eq(s.hv.directmap_bytes, 0);
 		ck_assert_uint_eq(s.hv.inject, 0);
+		ck_assert_int_eq(s.hv.pcid, SC_PCID_XPTI);
+		ck_assert(!s.hv.xpti);
 		scenario_free(&s);
 	}
 	/* No hv: section: disabled, all zero. */
@@ -328,6 +330,160 @@ START_TEST(hv_defaults)
 	ck_assert_uint_eq(s.hv.inject, 0);
 	ck_assert_uint_eq(s.hv.directmap_bytes, 2u << 20);
 	ck_assert(s.hv.superpages);
+	scenario_free(&s);
+}
+END_TEST
+
+/* PV domains: the hv: section after the ops again. */
+static const char pv_full[] =
+	"hvsim: 1\n"                                                   /* 1 */
+	"name: pv\n"                                                   /* 2 */
+	"machine: {cpus: 2}\n"                                         /* 3 */
+	"ops:\n"                                                       /* 4 */
+	"  - {op: domain, vcpus: 2}\n"                                 /* 5 */
+	"  - {op: domain, cpu: 1, vcpus: 8, xpti: true}\n"             /* 6 */
+	"  - {op: domain, vcpus: 1, xpti: false}\n"                    /* 7 */
+	"  - {op: vcpu_run, domain: 1, vcpu: 7}\n"                     /* 8 */
+	"  - {op: vcpu_run, cpu: 1, domain: 0, vcpu: 1}\n"             /* 9 */
+	"  - {op: syscall, cpu: 1}\n"                                  /* 10 */
+	"  - {op: guest_map, va: 0x400000, pa: 0x200000}\n"            /* 11 */
+	"  - {op: guest_map, cpu: 1, va: 0xffff880000000000, pa: 0xffffffffff000, "
+	"user: true, flags: [P, US, PAT, NX]}\n"                       /* 12 */
+	"  - {op: guest_map, va: 0x7ffffffff000, pa: 0x1000, user: true}\n"
+	"  - {op: guest_map, va: 0xfffffffffffff000, pa: 0, user: false, "
+	"flags: 0x8000_0000_0000_0081}\n"                              /* 14 */
+	"  - {op: idle}\n"                                             /* 15 */
+	"  - {op: idle, cpu: 1, expect: {fault: none}}\n"              /* 16 */
+	"hv:\n"                                                        /* 17 */
+	"  pcid: no-xpti\n"
+	"  xpti: true\n";
+
+START_TEST(pv_ops)
+{
+	struct scenario s;
+	struct sc_error e;
+	ck_assert_msg(load(pv_full, &s, &e) == 0, "%s", e.msg);
+
+	ck_assert(s.hv.enabled);
+	ck_assert_int_eq(s.hv.pcid, SC_PCID_NOXPTI);
+	ck_assert(s.hv.xpti);
+	ck_assert_uint_eq(s.nops, 12);
+
+	const struct op *o = s.ops;
+	ck_assert_int_eq(o[0].kind, OP_DOMAIN);
+	ck_assert_uint_eq(o[0].domain, 0);
+	ck_assert_uint_eq(o[0].vcpu, 2);
+	ck_assert_int_eq(o[0].xpti, -1);
+	ck_assert_int_eq(o[0].cpu, 0);
+	ck_assert_uint_eq(o[0].line, 5);
+	ck_assert_uint_eq(o[0].col, 5);
+	ck_assert_int_eq(o[1].kind, OP_DOMAIN);
+	ck_assert_uint_eq(o[1].domain, 1);
+	ck_assert_uint_eq(o[1].vcpu, 8);
+	ck_assert_int_eq(o[1].xpti, 1);
+	ck_assert_int_eq(o[1].cpu, 1);
+	ck_assert_uint_eq(o[2].domain, 2);
+	ck_assert_uint_eq(o[2].vcpu, 1);
+	ck_assert_int_eq(o[2].xpti, 0);
+
+	ck_assert_int_eq(o[3].kind, OP_VCPU_RUN);
+	ck_assert_uint_eq(o[3].domain, 1);
+	ck_assert_uint_eq(o[3].vcpu, 7);
+	ck_assert_int_eq(o[3].cpu, 0);
+	ck_assert_int_eq(o[4].kind, OP_VCPU_RUN);
+	ck_assert_uint_eq(o[4].domain, 0);
+	ck_assert_uint_eq(o[4].vcpu, 1);
+	ck_assert_int_eq(o[4].cpu, 1);
+	ck_assert_int_eq(o[5].kind, OP_SYSCALL);
+	ck_assert_int_eq(o[5].cpu, 1);
+	ck_assert_int_eq(o[5].xpti, -1);
+
+	/* guest_map defaults: the kernel table, P|RW|A|D. */
+	ck_assert_int_eq(o[6].kind, OP_GUEST_MAP);
+	ck_assert_uint_eq(o[6].va, 0x400000);
+	ck_assert_uint_eq(o[6].pa, 0x200000);
+	ck_assert(!o[6].user);
+	ck_assert_uint_eq(o[6].flags, PTE_P | PTE_RW | PTE_A | PTE_D);
+	ck_assert_uint_eq(o[6].line, 11);
+	/* The first page above the hypervisor's slots; PAT at bit 7. */
+	ck_assert_int_eq(o[7].cpu, 1);
+	ck_assert_uint_eq(o[7].va, 0xffff880000000000ull);
+	ck_assert_uint_eq(o[7].pa, 0xffffffffff000ull);
+	ck_assert(o[7].user);
+	ck_assert_uint_eq(o[7].flags, PTE_P | PTE_US | PTE_PAT4K | PTE_NX);
+	/* The user table's default adds US. */
+	ck_assert_uint_eq(o[8].va, 0x7ffffffff000ull);
+	ck_assert(o[8].user);
+	ck_assert_uint_eq(o[8].flags, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
+	ck_assert_uint_eq(o[9].va, 0xfffffffffffff000ull);
+	ck_assert(!o[9].user);
+	ck_assert_uint_eq(o[9].flags, PTE_NX | PTE_PAT4K | PTE_P);
+
+	ck_assert_int_eq(o[10].kind, OP_IDLE);
+	ck_assert_int_eq(o[10].cpu, 0);
+	ck_assert_int_eq(o[11].kind, OP_IDLE);
+	ck_assert_int_eq(o[11].cpu, 1);
+	ck_assert_uint_eq(o[11].expect.has, EXP_FAULT);
+	ck_assert_uint_eq(o[11].line, 16);
+	ck_assert_uint_eq(o[11].col, 5);
+	scenario_free(&s);
+}
+END_TEST
+
+#define DOM1 "  - {op: domain, vcpus: 1}\n"
+#define DOM4 DOM1 DOM1 DOM1 DOM1
+#define DOM16 DOM4 DOM4 DOM4 DOM4
+
+START_TEST(pv_defaults)
+{
+	static const struct {
+		const char *v;
+		int pcid;
+	} pcids[] = {
+		{"off", SC_PCID_OFF},   {"on", SC_PCID_ALL},
+		{"xpti", SC_PCID_XPTI}, {"no-xpti", SC_PCID_NOXPTI},
+		{"false", SC_PCID_OFF}, {"true", SC_PCID_ALL},
+		{"\"on\"", SC_PCID_ALL},
+	};
+	struct scenario s;
+	struct sc_error e;
+	char t[256];
+	for (size_t i = 0; i < sizeof(pcids) / sizeof(pcids[0]); i++) {
+		snprintf(t, sizeof(t), "hvsim: 1\nname: p\nhv: {pcid: %s}\nops: []\n",
+		         pcids[i].v);
+		ck_assert_msg(load(t, &s, &e) == 0, "%s: %s", pcids[i].v, e.msg);
+		ck_assert_int_eq(s.hv.pcid, pcids[i].pcid);
+		ck_assert(!s.hv.xpti);
+		ck_assert(s.hv.page1gb);
+		scenario_free(&s);
+	}
+	ck_assert_msg(load("hvsim: 1\nname: p\nhv: {xpti: false}\nops: []\n", &s,
+	                   &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(s.hv.pcid, SC_PCID_XPTI);
+	ck_assert(!s.hv.xpti);
+	scenario_free(&s);
+
+	/* No hv: section: pcid is zero like everything else there; ops that
+	 * are not pv ops get xpti -1 too. */
+	ck_assert_msg(load("hvsim: 1\nname: p\nops:\n  - {op: rdtsc}\n", &s, &e) == 0,
+	              "%s", e.msg);
+	ck_assert(!s.hv.enabled);
+	ck_assert_int_eq(s.ops[0].xpti, -1);
+	scenario_free(&s);
+
+	/* Sixteen domains (the most), ids in file order; a vCPU run of the
+	 * last one. */
+	ck_assert_msg(load("hvsim: 1\nname: p\nhv:\nops:\n" DOM16
+	                   "  - {op: vcpu_run, domain: 15, vcpu: 0}\n", &s, &e) == 0,
+	              "%s", e.msg);
+	ck_assert_uint_eq(s.nops, 17);
+	for (uint32_t i = 0; i < 16; i++) {
+		ck_assert_int_eq(s.ops[i].kind, OP_DOMAIN);
+		ck_assert_uint_eq(s.ops[i].domain, i);
+		ck_assert_uint_eq(s.ops[i].vcpu, 1);
+		ck_assert_int_eq(s.ops[i].xpti, -1);
+	}
+	ck_assert_uint_eq(s.ops[16].domain, 15);
 	scenario_free(&s);
 }
 END_TEST
@@ -545,7 +701,7 @@ static const struct bad bads[] = {
 	/* hv: section */
 	{HDR "hv:\n  frob: 1\nops: []\n", "t.yaml:4:3:",
 	 "unknown field 'frob' in hv (expected: page1gb, superpages, flush_policy, "
-	 "flush_ceiling, directmap, inject)"},
+	 "flush_ceiling, directmap, inject, pcid, xpti)"},
 	{HDR "hv: []\nops: []\n", "t.yaml:3:5:", "hv: expected a mapping"},
 	{HDR "hv: {page1gb: yes}\nops: []\n", "t.yaml:3:15:", "hv.page1gb: expected true or false, got 'yes'"},
 	{HDR "hv: {flush_policy: linux}\nops: []\n", "t.yaml:3:20:",
@@ -555,7 +711,7 @@ static const struct bad bads[] = {
 	{HDR "hv: {directmap: 0x500_0020_0000}\nops: []\n", "t.yaml:3:17:",
 	 "hv.directmap: 0x50000200000 is out of range 0..0x50000000000"},
 	{HDR "hv:\n  inject: [skip_one_page, frob]\nops: []\n", "t.yaml:4:27:",
-	 "hv.inject[1]: expected one of merge_flush_past, skip_one_page, no_cache_flush, leak_table, skip_last_page, got 'frob'"},
+	 "hv.inject[1]: expected one of merge_flush_past, skip_one_page, no_cache_flush, leak_table, skip_last_page, no_old_pcid_flush, invlpg_under_pcide, xpti_leak, got 'frob'"},
 	{HDR "hv:\n  inject: [skip_one_page, skip_one_page]\nops: []\n", "t.yaml:4:27:", "hv.inject[1]: listed twice"},
 	{HDR "hv: {inject: skip_one_page}\nops: []\n", "t.yaml:3:14:", "hv.inject: expected a sequence"},
 	/* hv ops */
@@ -599,6 +755,83 @@ static const struct bad bads[] = {
 	{HDR "hv: {}\nmachine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
 	 "      - {op: hv_destroy, va: 0, count: 1}\n", "t.yaml:9:14:",
 	 "ops[0].run[0].op: 'hv_destroy' is not allowed inside an ipi run"},
+	/* hv: pcid and xpti */
+	{HDR "hv: {pcid: maybe}\nops: []\n", "t.yaml:3:12:",
+	 "hv.pcid: expected one of off, on, xpti, no-xpti, got 'maybe'"},
+	{HDR "hv: {pcid: 1}\nops: []\n", "t.yaml:3:12:", "hv.pcid: expected one of"},
+	{HDR "hv: {pcid: noxpti}\nops: []\n", "t.yaml:3:12:", "got 'noxpti'"},
+	{HDR "hv: {pcid: [on]}\nops: []\n", "t.yaml:3:12:", "got '<a sequence>'"},
+	{HDR "hv: {xpti: yes}\nops: []\n", "t.yaml:3:12:", "hv.xpti: expected true or false, got 'yes'"},
+	/* domain */
+	{OPS "  - {op: domain, vcpus: 1}\n", "t.yaml:4:5:", "ops[0]: domain needs an hv: section"},
+	{HVOPS "  - {op: domain, vcpus: 0}\n", "t.yaml:5:25:", "ops[0].vcpus: 0 is out of range 1..8"},
+	{HVOPS "  - {op: domain, vcpus: 9}\n", "t.yaml:5:25:", "ops[0].vcpus: 9 is out of range 1..8"},
+	{HVOPS "  - {op: domain}\n", "t.yaml:5:5:", "ops[0]: missing required field 'vcpus' for op domain"},
+	{HVOPS "  - {op: domain, vcpus: 1, xpti: 1}\n", "t.yaml:5:34:",
+	 "ops[0].xpti: expected true or false, got '1'"},
+	{HVOPS "  - {op: domain, vcpus: 1, pcid: true}\n", "t.yaml:5:28:", "unknown field 'pcid' in ops[0]"},
+	{HVOPS DOM16 DOM1, "t.yaml:21:5:", "ops[16]: too many domains (at most 16)"},
+	{HDR "hv: {}\nmachine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
+	 "      - {op: domain, vcpus: 1}\n", "t.yaml:9:14:",
+	 "ops[0].run[0].op: 'domain' is not allowed inside an ipi run"},
+	/* vcpu_run */
+	{HVOPS DOM1 "  - {op: domain, vcpus: 2}\n  - {op: vcpu_run, domain: 3, vcpu: 0}\n",
+	 "t.yaml:7:28:", "ops[2].domain: no domain 3 (2 defined above)"},
+	{HVOPS "  - {op: vcpu_run, domain: 0, vcpu: 0}\n" DOM1, "t.yaml:5:28:",
+	 "ops[0].domain: no domain 0 (0 defined above)"},
+	{HVOPS "  - {op: domain, vcpus: 2}\n  - {op: vcpu_run, domain: 0, vcpu: 2}\n",
+	 "t.yaml:6:37:", "ops[1].vcpu: no vCPU 2 in domain 0 (it has 2)"},
+	{HVOPS DOM1 "  - {op: vcpu_run, domain: 0}\n", "t.yaml:6:5:",
+	 "ops[1]: missing required field 'vcpu' for op vcpu_run"},
+	{HVOPS DOM1 "  - {op: vcpu_run, vcpu: 0}\n", "t.yaml:6:5:",
+	 "ops[1]: missing required field 'domain' for op vcpu_run"},
+	{HVOPS DOM1 "  - {op: vcpu_run, domain: -1, vcpu: 0}\n", "t.yaml:6:28:",
+	 "ops[1].domain: expected an unsigned integer"},
+	{OPS "  - {op: vcpu_run, domain: 0, vcpu: 0}\n", "t.yaml:4:5:",
+	 "ops[0]: vcpu_run needs an hv: section"},
+	{HDR "hv: {}\nmachine: {cpus: 2}\nops:\n" DOM1 "  - op: ipi\n    to: [1]\n"
+	 "    run:\n      - {op: vcpu_run, domain: 0, vcpu: 0}\n", "t.yaml:10:14:",
+	 "ops[1].run[0].op: 'vcpu_run' is not allowed inside an ipi run"},
+	/* idle, syscall */
+	{OPS "  - {op: idle}\n", "t.yaml:4:5:", "ops[0]: idle needs an hv: section"},
+	{OPS "  - {op: rdtsc}\n  - {op: syscall, cpu: 0}\n", "t.yaml:5:5:",
+	 "ops[1]: syscall needs an hv: section"},
+	{HVOPS "  - {op: syscall, va: 0}\n", "t.yaml:5:19:", "unknown field 'va' in ops[0]"},
+	{HDR "hv: {}\nmachine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
+	 "      - {op: syscall}\n", "t.yaml:9:14:",
+	 "ops[0].run[0].op: 'syscall' is not allowed inside an ipi run"},
+	/* guest_map */
+	{OPS "  - {op: guest_map, va: 0, pa: 0}\n", "t.yaml:4:5:",
+	 "ops[0]: guest_map needs an hv: section"},
+	{HVOPS "  - {op: guest_map, va: 0xffff82d080000000, pa: 0}\n", "t.yaml:5:25:",
+	 "ops[0].va: 0xffff82d080000000 is in the hypervisor's reserved range "
+	 "0xffff800000000000..0xffff87ffffffffff"},
+	{HVOPS "  - {op: guest_map, va: 0xffff800000000000, pa: 0}\n", "t.yaml:5:25:",
+	 "ops[0].va: 0xffff800000000000 is in the hypervisor's reserved range"},
+	{HVOPS "  - {op: guest_map, va: 0xffff87fffffff000, pa: 0}\n", "t.yaml:5:25:",
+	 "ops[0].va: 0xffff87fffffff000 is in the hypervisor's reserved range"},
+	{HVOPS "  - {op: guest_map, va: 0x1000, pa: 0, flags: [RW, US]}\n", "t.yaml:5:47:",
+	 "ops[0].flags: must include P (guest_map only makes present mappings)"},
+	{HVOPS "  - {op: guest_map, va: 0x1000, pa: 0, user: true, flags: 0}\n", "t.yaml:5:59:",
+	 "ops[0].flags: must include P"},
+	{HVOPS "  - {op: guest_map, va: 0x1000, pa: 0, flags: [P, PS]}\n", "t.yaml:5:51:",
+	 "ops[0].flags[1]: PS is not allowed (guest_map writes 4 KiB leaves"},
+	{HVOPS "  - {op: guest_map, va: 0x1000, pa: 0, flags: 0x1001}\n", "t.yaml:5:47:",
+	 "ops[0].flags: 0x1001 has bits other than P RW US PWT PCD A D PAT(bit 7) G NX"},
+	{HVOPS "  - {op: guest_map, va: 0x1001, pa: 0}\n", "t.yaml:5:25:",
+	 "ops[0].va: 0x1001 is not aligned to the 4k page size"},
+	{HVOPS "  - {op: guest_map, va: 0x800000000000, pa: 0}\n", "t.yaml:5:25:",
+	 "ops[0].va: 0x800000000000 is not canonical"},
+	{HVOPS "  - {op: guest_map, va: 0x1000, pa: 0x1080}\n", "t.yaml:5:37:",
+	 "ops[0].pa: 0x1080 is not aligned to the 4k page size"},
+	{HVOPS "  - {op: guest_map, va: 0x1000, pa: 0x10000000000000}\n", "t.yaml:5:37:",
+	 "ops[0].pa: 0x10000000000000 is not below 2^52"},
+	{HVOPS "  - {op: guest_map, va: 0x1000, pa: 0, user: kernel}\n", "t.yaml:5:46:",
+	 "ops[0].user: expected true or false, got 'kernel'"},
+	{HVOPS "  - {op: guest_map, va: 0x1000}\n", "t.yaml:5:5:",
+	 "ops[0]: missing required field 'pa' for op guest_map"},
+	{HVOPS "  - {op: guest_map, pa: 0x1000}\n", "t.yaml:5:5:",
+	 "ops[0]: missing required field 'va' for op guest_map"},
 	/* aliases cannot make the walk recurse */
 	{HDR "ops: &a [*a]\n", "t.yaml:3:6:", "ops[0]: expected a mapping"},
 	{HDR "ops:\n  - &o {op: ipi, to: [1], run: [*o]}\nmachine: {cpus: 2}\n", "t.yaml:4:13:", "ops[0].run[0].op: 'ipi' is not allowed"},
@@ -741,6 +974,11 @@ START_TEST(kind_names)
 	ck_assert_str_eq(op_kind_name(OP_HV_MAP), "hv_map");
 	ck_assert_str_eq(op_kind_name(OP_HV_MODIFY), "hv_modify");
 	ck_assert_str_eq(op_kind_name(OP_HV_DESTROY), "hv_destroy");
+	ck_assert_str_eq(op_kind_name(OP_DOMAIN), "domain");
+	ck_assert_str_eq(op_kind_name(OP_VCPU_RUN), "vcpu_run");
+	ck_assert_str_eq(op_kind_name(OP_IDLE), "idle");
+	ck_assert_str_eq(op_kind_name(OP_SYSCALL), "syscall");
+	ck_assert_str_eq(op_kind_name(OP_GUEST_MAP), "guest_map");
 	ck_assert_str_eq(op_kind_name((enum op_kind)0), "unknown");
 	ck_assert_str_eq(op_kind_name(OP__COUNT), "unknown");
 	for (int k = OP_PT_NEW; k < OP__COUNT; k++)
@@ -777,6 +1015,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, hv_section_and_ops);
 	tcase_add_test(tc, hv_defaults);
+	tcase_add_test(tc, pv_ops);
+	tcase_add_test(tc, pv_defaults);
 	tcase_add_test(tc, embedded_profiles);
 	tcase_add_test(tc, unknown_profile_named);
 	tcase_add_test(tc, broken_profiles);
