@@ -349,6 +349,7 @@ int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 	case OP_IDLE:
 	case OP_SYSCALL:
 	case OP_GUEST_MAP:
+	case OP_LACKEY:
 		return pv_op_exec(x, op, cpu);
 	case OP_IPI:
 	case OP_BARRIER:

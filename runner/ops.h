@@ -10,7 +10,13 @@
 
 struct platform;
 
+struct trace_writer;
+
 struct op_ctx {
+	struct trace_writer *tw;  /* input files go into the trace */
+	/* Replay: input files come from the trace instead of the disk. */
+	const void *(*file_get)(void *ctx, const char *name, size_t *len);
+	void *file_ctx;
 	struct machine *m;
 	struct platform *plat; /* the hypervisor core, if the scenario has one */
 	const struct scenario *sc;

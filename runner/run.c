@@ -446,6 +446,9 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 		}
 	if (o->trace_path && open_trace(sc, o, seed, &m, &tw, err, errlen) != 0)
 		goto out;
+	s.ox.tw = tw;
+	s.ox.file_get = o->file_get;
+	s.ox.file_ctx = o->file_ctx;
 	if (o->db_path) {
 		char cfg[512];
 		config_text(sc, cfg, sizeof(cfg));

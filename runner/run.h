@@ -24,6 +24,9 @@ struct run_opts {
 	const char *trace_path; /* write a trace of the run (trace/format.h) */
 	const char *scenario_text; /* the scenario's source, for the trace */
 	size_t scenario_len;
+	/* Replay: the input files a scenario reads, from the trace. */
+	const void *(*file_get)(void *ctx, const char *name, size_t *len);
+	void *file_ctx;
 	const struct sink *extra; /* more sinks to attach (tests, tools) */
 	unsigned nextra;
 };

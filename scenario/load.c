@@ -543,6 +543,24 @@ static int parse_domain(struct loader *L, const struct opctx *o, struct op *op)
 	return 0;
 }
 
+/* A Valgrind lackey trace replayed by the running guest: the file is
+ * read when the op runs (its errors name the file and line then). */
+static int parse_lackey(struct loader *L, const struct opctx *o, struct op *op)
+{
+	const yaml_node_t *n;
+	char p[128];
+	if (want_hv(L, o) || field(L, o, "file", REQ, &n) < 0)
+		return -1;
+	y_path(p, sizeof(p), o->where, "file");
+	if (y_str(&L->y, n, p, false, &op->file))
+		return -1;
+	op->user = true;
+	op->limit = 1000000;
+	if (y_get(&o->f, "user") && f_bool(L, o, "user", &op->user))
+		return -1;
+	return f_u64(L, o, "limit", OPT, 1, 100000000, &op->limit);
+}
+
 static int parse_vcpu_run(struct loader *L, const struct opctx *o, struct op *op)
 {
 	if (want_hv(L, o) || f_u32(L, o, "domain", REQ, 0, UINT32_MAX, &op->domain))
@@ -779,6 +797,7 @@ static const char *const k_hv_destroy[] = {"va", "count", NULL};
 static const char *const k_domain[] = {"vcpus", "xpti", NULL};
 static const char *const k_vcpu_run[] = {"domain", "vcpu", NULL};
 static const char *const k_guest_map[] = {"va", "pa", "user", "flags", NULL};
+static const char *const k_lackey[] = {"file", "user", "limit", NULL};
 
 static const struct op_spec op_specs[] = {
 	{"pt_new", OP_PT_NEW, false, k_pt_new, parse_pt_new},
@@ -808,6 +827,7 @@ static const struct op_spec op_specs[] = {
 	{"idle", OP_IDLE, false, k_none, parse_hv_none},
 	{"syscall", OP_SYSCALL, false, k_none, parse_hv_none},
 	{"guest_map", OP_GUEST_MAP, false, k_guest_map, parse_guest_map},
+	{"lackey", OP_LACKEY, false, k_lackey, parse_lackey},
 };
 #define NSPECS (sizeof(op_specs) / sizeof(op_specs[0]))
 
@@ -1316,8 +1336,10 @@ static int load_top(struct loader *L, const yaml_node_t *root)
 
 static void free_ops(struct op *ops, uint32_t n)
 {
-	for (uint32_t i = 0; ops && i < n; i++)
+	for (uint32_t i = 0; ops && i < n; i++) {
 		free_ops(ops[i].sub, ops[i].nsub);
+		free(ops[i].file);
+	}
 	free(ops);
 }
 

@@ -60,6 +60,10 @@ enum op_kind {
 	OP_GUEST_MAP,   /* va pa [user] [flags]: the running guest updates its
 	                   kernel (or user) page table by hypercall, with the
 	                   flush the hypervisor does for it */
+	OP_LACKEY,      /* file [user] [limit]: the running guest performs the
+	                   accesses of a Valgrind lackey trace
+	                   (--tool=lackey --trace-mem=yes), mapping each page
+	                   on first touch through the hypervisor */
 	OP__COUNT
 };
 
@@ -134,7 +138,9 @@ struct op {
 	uint64_t count;     /* OP_HV_*: number of 4 KiB pages */
 	uint32_t domain, vcpu; /* OP_VCPU_RUN; OP_DOMAIN: vcpu = number of vCPUs */
 	int8_t xpti;        /* OP_DOMAIN: -1 the hv: default, 0, 1 */
-	bool user;          /* OP_GUEST_MAP: the user page table */
+	bool user;          /* OP_GUEST_MAP, OP_LACKEY: the user page table */
+	char *file;         /* OP_LACKEY: trace path, relative to the scenario */
+	uint64_t limit;     /* OP_LACKEY: at most this many accesses */
 	bool small;         /* OP_HV_MAP: MAP_SMALL_PAGES */
 	uint64_t to[SC_MAX_CPUS / 64]; /* OP_IPI target bitmap */
 	struct op *sub;     /* OP_IPI: ops run by each target */

@@ -19,7 +19,9 @@
  *              u64:chunks u32:crc          crc covers the 44 bytes before it
  *
  * Integers are little-endian. Chunks of type SCENARIO come first and hold
- * the scenario's YAML text, byte for byte. Chunks of type RECORDS hold the
+ * the scenario's YAML text, byte for byte; chunks of type FILE (anywhere
+ * after them) hold every other input file the run read, so that a trace is
+ * the complete input. Chunks of type RECORDS hold the
  * run, as records in the order they happened; a record never spans chunks:
  *
  *   'E' event   (76 bytes: seq u64, cycle u64, cpu i32, type u16, sub u16,
@@ -56,6 +58,9 @@
 enum trace_chunk_type {
 	TRACE_CHUNK_SCENARIO = 1,
 	TRACE_CHUNK_RECORDS = 2,
+	TRACE_CHUNK_FILE = 3, /* an input file the scenario reads (a lackey
+	                         trace): u16 name length, name, u64 offset of
+	                         this piece in the file, the bytes */
 };
 
 enum trace_field {

@@ -17,7 +17,15 @@
 #include "trace/wire.h"
 #include "sim/vec.h"
 
+struct trace_file {
+	char *name;
+	uint8_t *data;
+	size_t len;
+};
+
 struct trace_reader {
+	struct trace_file *files;
+	uint32_t nfiles, capfiles;
 	uint8_t *buf;
 	uint64_t size;
 	struct trace_header h;
@@ -160,6 +168,53 @@ static int check_records(struct trace_reader *r, const uint8_t *p, uint32_t n, u
 
 /* The payload must be exactly one zlib stream of exactly raw_len bytes:
  * bytes after the stream's end are a non-conforming file, not data. */
+/* A piece of an input file: appended in order (pieces are contiguous). */
+static int add_file_piece(struct trace_reader *r, const uint8_t *p, uint32_t n, uint64_t off,
+                          struct trace_error *e)
+{
+	if (n < 10 || wire_get16(p) > n - 10)
+		return bad(e, off, "file chunk: header cut short");
+	uint16_t nlen = wire_get16(p);
+	uint64_t at = wire_get64(p + 2 + nlen);
+	const uint8_t *data = p + 10 + nlen;
+	size_t len = n - 10 - nlen;
+	struct trace_file *f = NULL;
+	for (uint32_t i = 0; i < r->nfiles; i++)
+		if (strlen(r->files[i].name) == nlen && !memcmp(r->files[i].name, p + 2, nlen))
+			f = &r->files[i];
+	if (!f) {
+		VEC_RESERVE(r->files, r->capfiles, r->nfiles, 4);
+		f = &r->files[r->nfiles++];
+		memset(f, 0, sizeof(*f));
+		f->name = malloc(nlen + 1u);
+		if (!f->name)
+			return bad(e, off, "out of memory");
+		memcpy(f->name, p + 2, nlen);
+		f->name[nlen] = 0;
+	}
+	if (at != f->len || f->len + len > TRACE_MAX_SCENARIO)
+		return bad(e, off, "file chunk: piece at %" PRIu64 " does not follow the %zu bytes "
+		           "before it", at, f->len);
+	uint8_t *nd = realloc(f->data, f->len + len + 1);
+	if (!nd)
+		return bad(e, off, "out of memory");
+	memcpy(nd + f->len, data, len);
+	f->data = nd;
+	f->len += len;
+	f->data[f->len] = 0;
+	return 0;
+}
+
+const void *trace_file(const struct trace_reader *r, const char *name, size_t *len)
+{
+	for (uint32_t i = 0; i < r->nfiles; i++)
+		if (strcmp(r->files[i].name, name) == 0) {
+			*len = r->files[i].len;
+			return r->files[i].data;
+		}
+	return NULL;
+}
+
 static int inflate_chunk(const uint8_t *src, uint32_t clen, uint8_t *dst, uint32_t rlen,
                          uint64_t off, struct trace_error *e)
 {
@@ -189,7 +244,8 @@ static int parse_chunk(struct trace_reader *r, uint64_t pos, uint8_t *tmp, uint6
 	if (wire_get32(h + 24) != (uint32_t)crc32(0, h, 24))
 		return bad(e, pos, "chunk header checksum mismatch (damaged chunk header)");
 	struct trace_chunk_info c = {pos, wire_get32(h + 4), wire_get32(h + 8), wire_get32(h + 12)};
-	if (c.type != TRACE_CHUNK_SCENARIO && c.type != TRACE_CHUNK_RECORDS)
+	if (c.type != TRACE_CHUNK_SCENARIO && c.type != TRACE_CHUNK_RECORDS &&
+	    c.type != TRACE_CHUNK_FILE)
 		return bad(e, pos, "unknown chunk type %u", c.type);
 	if (c.raw_len == 0 || c.raw_len > TRACE_MAX_CHUNK_RAW || c.comp_len == 0 ||
 	    c.comp_len > compressBound(c.raw_len))
@@ -217,6 +273,9 @@ static int parse_chunk(struct trace_reader *r, uint64_t pos, uint8_t *tmp, uint6
 		r->scenario = s;
 		r->scenario_len += c.raw_len;
 		r->scenario[r->scenario_len] = 0;
+	} else if (c.type == TRACE_CHUNK_FILE) {
+		if (add_file_piece(r, tmp, c.raw_len, payload, e))
+			return -1;
 	} else if (check_records(r, tmp, c.raw_len, payload, e)) {
 		return -1;
 	}
@@ -354,6 +413,11 @@ void trace_close(struct trace_reader *r)
 {
 	if (!r)
 		return;
+	for (uint32_t i = 0; i < r->nfiles; i++) {
+		free(r->files[i].name);
+		free(r->files[i].data);
+	}
+	free(r->files);
 	free(r->buf);
 	free(r->scenario);
 	free(r->chunks);

@@ -178,6 +178,11 @@ static int finish(struct replay *p, const struct run_summary *sum)
 	return res->diverged ? 1 : 0;
 }
 
+static const void *replay_file(void *ctx, const char *name, size_t *len)
+{
+	return trace_file(ctx, name, len);
+}
+
 int trace_replay(const char *trace_path, const char *db_path, struct replay_result *res,
                  char *err, size_t errlen)
 {
@@ -208,7 +213,8 @@ int trace_replay(const char *trace_path, const char *db_path, struct replay_resu
 	struct sink cmp = {.name = "replay", .mask = ~0ull, .ctx = &p, .event = on_event};
 	struct choice_hooks ch = {.ctx = &p, .replay = on_choice};
 	struct run_opts o = {.seed = h->seed, .has_seed = true, .db_path = db_path,
-	                     .extra = &cmp, .nextra = 1, .choices = &ch};
+	                     .extra = &cmp, .nextra = 1, .choices = &ch,
+	                     .file_get = replay_file, .file_ctx = r};
 	struct run_summary sum;
 	int rc = run_scenario(&sc, &o, &sum, err, errlen);
 	if (rc != 2)

@@ -47,6 +47,8 @@ struct choice_hooks trace_writer_choices(struct trace_writer *w);
  * temporary file. Always frees w. Returns 0 or -1 with err. */
 int trace_writer_close(struct trace_writer *w, bool commit, uint64_t digest, char *err,
                        size_t errlen);
+/* Stores an input file the run reads (named as the scenario names it). */
+int trace_writer_attach(struct trace_writer *w, const char *name, const void *data, size_t len);
 /* Total bytes written so far (for benchmarks). */
 uint64_t trace_writer_bytes(const struct trace_writer *w);
 
@@ -79,6 +81,8 @@ void trace_close(struct trace_reader *r);
 
 const struct trace_header *trace_header_of(const struct trace_reader *r);
 const char *trace_scenario(const struct trace_reader *r, size_t *len);
+/* An input file stored in the trace, or NULL. */
+const void *trace_file(const struct trace_reader *r, const char *name, size_t *len);
 uint64_t trace_digest(const struct trace_reader *r);
 uint64_t trace_nevents(const struct trace_reader *r);
 uint64_t trace_nchoices(const struct trace_reader *r);

@@ -27,6 +27,8 @@ struct trace_writer {
 	uint64_t bytes, records, events, choices, chunks;
 	bool failed;
 	char err[256];
+	char *attached[64]; /* names of the input files stored so far */
+	unsigned nattached;
 };
 
 static void fail(struct trace_writer *w, const char *what)
@@ -117,6 +119,8 @@ static void write_header(struct trace_writer *w, const struct trace_header *h)
 
 static void writer_free(struct trace_writer *w)
 {
+	for (unsigned i = 0; i < w->nattached; i++)
+		free(w->attached[i]);
 	if (w->f)
 		fclose(w->f);
 	free(w->comp);
@@ -227,6 +231,36 @@ static void on_choice(void *ctx, unsigned kind, uint64_t bound, uint64_t value)
 struct choice_hooks trace_writer_choices(struct trace_writer *w)
 {
 	return (struct choice_hooks){.ctx = w, .record = on_choice};
+}
+
+int trace_writer_attach(struct trace_writer *w, const char *name, const void *data, size_t len)
+{
+	size_t nlen = strlen(name);
+	if (nlen > 1024)
+		return -1;
+	for (unsigned i = 0; i < w->nattached; i++)
+		if (strcmp(w->attached[i], name) == 0)
+			return 0; /* stored once per run */
+	if (w->nattached == 64)
+		return -1;
+	w->attached[w->nattached] = strdup(name);
+	if (!w->attached[w->nattached])
+		return -1;
+	w->nattached++;
+	flush_records(w);
+	size_t room = TRACE_CHUNK_RAW - 2 - nlen - 8;
+	static uint8_t buf[TRACE_CHUNK_RAW];
+	size_t off = 0;
+	do {
+		size_t n = len - off < room ? len - off : room;
+		wire_put16(buf, (uint16_t)nlen);
+		memcpy(buf + 2, name, nlen);
+		wire_put64(buf + 2 + nlen, off);
+		memcpy(buf + 10 + nlen, (const uint8_t *)data + off, n);
+		write_chunk(w, TRACE_CHUNK_FILE, buf, (uint32_t)(10 + nlen + n));
+		off += n;
+	} while (off < len);
+	return w->failed ? -1 : 0;
 }
 
 uint64_t trace_writer_bytes(const struct trace_writer *w)

@@ -85,6 +85,25 @@ ops:
   - {op: unmap, root: A, va: 0x400000}'
 expect_err runtime-unmap "^$T/unmap.yaml:5:[0-9]+: unmap: .*not mapped" "$HVSIM" run "$T/unmap.yaml"
 
+# A lackey trace that is not lackey output: the file and line are named.
+printf 'I  04000000,3\n L 1fff000700,8\nhello world\n' >"$T/bad.lackey"
+w lackey.yaml 'hvsim: 1
+name: x
+hv: {}
+ops:
+  - {op: domain, vcpus: 1}
+  - {op: vcpu_run, domain: 0, vcpu: 0}
+  - {op: lackey, file: bad.lackey}'
+expect_err lackey-bad-line "^$T/lackey.yaml:7:[0-9]+: lackey: bad.lackey:3: not a lackey record" "$HVSIM" run "$T/lackey.yaml"
+w lackey2.yaml 'hvsim: 1
+name: x
+hv: {}
+ops:
+  - {op: domain, vcpus: 1}
+  - {op: vcpu_run, domain: 0, vcpu: 0}
+  - {op: lackey, file: none.lackey}'
+expect_err lackey-missing "none.lackey: cannot open" "$HVSIM" run "$T/lackey2.yaml"
+
 expect_err missing-file "nope.yaml: cannot open" "$HVSIM" run "$T/nope.yaml"
 
 # An unwritable database path: a missing directory, and a directory.
