@@ -4,6 +4,7 @@
 # assertions); `./dev.sh bench` runs the full sizes.
 set -u
 BIN=$(dirname "$1")/bench
+SRC=$2
 fail=0; n=0
 run() { # NAME PATTERN CMD...
 	local name=$1 pat=$2
@@ -19,5 +20,6 @@ run bench_tlb 'baseline' "$BIN/bench_tlb" 20000
 run bench_record 'baseline|bare' "$BIN/bench_record" 20000
 run bench_trace 'inflate baseline' "$BIN/bench_trace" 200
 run bench_hv 'baseline' "$BIN/bench_hv" 64
+run bench_pv 'syscalls' "$BIN/bench_pv" "$SRC/scenarios/seed-003-xpti-pcid.yaml" 1
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" -eq 0 ]
