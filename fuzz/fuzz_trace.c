@@ -284,7 +284,7 @@ static size_t put_chunk(struct buf *b, uint32_t type, const uint8_t *raw, size_t
 	uint32_t raw_crc = crc(raw, n);
 	switch (f) {
 	case F_CHUNK_TYPE:
-		type = 3;
+		type = 7; /* 1-3 are defined (format.h) */
 		break;
 	case F_RAW_ZERO:
 		raw_len = 0;
