@@ -114,6 +114,7 @@ static const char *const type_views[EV__COUNT] = {
 	[EV_ENV_STALE] = "env_stale", [EV_TABLE] = "tables",
 	[EV_CACHE_FLUSH] = "cache_flushes", [EV_EXPECT] = "expects",
 	[EV_NOTE] = "notes",
+	[EV_RING] = "ring_ops", [EV_RING_STALL] = "ring_stalls",
 };
 
 /* View columns that hold addresses or page-table/CR values: hex. */

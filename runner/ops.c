@@ -5,6 +5,8 @@
  */
 #include "runner/ops.h"
 
+#include "runner/ring.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -351,6 +353,13 @@ int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 	case OP_GUEST_MAP:
 	case OP_LACKEY:
 		return pv_op_exec(x, op, cpu);
+	case OP_RING_ENABLE:
+	case OP_RING_DISABLE:
+	case OP_VM_EVENT:
+	case OP_FOREIGN:
+	case OP_HELPER:
+	case OP_HELPER_STALL:
+		return ring_op_exec(x, op, cpu);
 	case OP_IPI:
 	case OP_BARRIER:
 	case OP_QUIESCE:

@@ -24,6 +24,10 @@ struct op_ctx {
 	uint64_t expect_failures;
 	char first_failure[512];
 	char err[512];        /* runtime input error (exit 2) */
+	/* Whether every CPU but `cpu` has finished its program (or only
+	 * waits in an idle helper): a helper running until idle stops. */
+	bool (*others_done)(void *sched, unsigned cpu);
+	void *sched;
 };
 
 /* 0 ok, 1 expectation failed (recorded), 2 input error (ctx->err). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runner/ops.h"
+#include "runner/ring.h"
 #include "sim/cpu/cpu.h"
 #include "sim/event.h"
 #include "sim/vec.h"
@@ -207,6 +208,7 @@ int platform_init(struct platform *p, struct machine *m, const struct sc_hv *cfg
 
 void platform_fini(struct platform *p)
 {
+	ring_world_fini(p);
 	refmap_fini(&p->ref);
 	u64map_fini(&p->lines);
 	free(p->pend);

@@ -15,6 +15,8 @@
 #include "scenario/scenario.h"
 #include "sim/machine.h"
 
+struct ring_world;
+
 #define PLATFORM_MAX_CALLERS 16
 
 /* Frames whose memory type changed and that must leave the caches before
@@ -40,6 +42,7 @@ struct platform {
 	uint64_t *line_masks;
 	uint32_t nlines, caplines;
 	uint64_t double_frees;
+	struct ring_world *rw;   /* vm_event rings (runner/ring.h), or NULL */
 };
 
 /* Creates the hypervisor core on the machine (scenario hv: section) and

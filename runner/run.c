@@ -20,6 +20,7 @@
 #include "record/recorder.h"
 #include "runner/ops.h"
 #include "runner/platform.h"
+#include "runner/ring.h"
 #include "sim/cpu/cpu.h"
 #include "sim/event.h"
 #include "sim/machine.h"
@@ -103,6 +104,10 @@ static uint64_t next_time(const struct sched *s, unsigned c, bool *is_ipi)
 	const struct agent *a = &s->a[c];
 	uint64_t clk = s->m->cpus[c].clock;
 	uint64_t t_op = (!a->waiting && a->pc < a->n) ? clk : NEVER;
+	/* A ring op waits for its vCPU, the helper's notification or its
+	 * retry time (runner/ring.h). */
+	if (t_op != NEVER && ring_op_is(&s->sc->ops[a->prog[a->pc]]))
+		t_op = ring_ready_at((struct op_ctx *)&s->ox, &s->sc->ops[a->prog[a->pc]], c);
 	uint64_t t_ipi = a->nq ? (a->q[0].at > clk ? a->q[0].at : clk) : NEVER;
 	*is_ipi = t_ipi <= t_op && t_ipi != NEVER;
 	return *is_ipi ? t_ipi : t_op;
@@ -232,8 +237,27 @@ static int step_op(struct sched *s, unsigned cpu)
 	}
 	a->pc++;
 	int rc = op->kind == OP_IPI ? send_ipi(s, cpu, op) : op_exec(&s->ox, op, cpu);
+	if (rc == RING_OP_AGAIN) {
+		a->pc--; /* not finished: the scheduler comes back to it */
+		rc = 0;
+	}
 	jitter(s, cpu);
 	return rc;
+}
+
+/* Every CPU but `cpu` has finished its program, or waits in a helper
+ * that runs until idle and has nothing to do. */
+static bool others_done(void *ctx, unsigned cpu)
+{
+	struct sched *s = ctx;
+	for (unsigned c = 0; c < s->sc->ncpus; c++) {
+		const struct agent *a = &s->a[c];
+		if (c == cpu || a->pc >= a->n)
+			continue;
+		if (a->waiting || !ring_helper_idle(&s->ox, &s->sc->ops[a->prog[a->pc]]))
+			return false;
+	}
+	return true;
 }
 
 /* Runs to completion. Returns 0, 1 (an expectation failed) or 2. */
@@ -429,6 +453,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 	int rc = 2;
 	s.ox.m = &m;
 	s.ox.sc = sc;
+	s.ox.others_done = others_done;
+	s.ox.sched = &s;
 	s.ox.root_pfn = calloc(sc->nroots ? sc->nroots : 1, sizeof(uint64_t));
 	if (!ck || !s.ox.root_pfn || build_programs(&s) != 0) {
 		snprintf(err, errlen, "%s: out of memory", sc->path);
@@ -470,8 +496,17 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 			goto out;
 		}
 		s.ox.plat = plat;
+		if (sc->rings.enabled && ring_world_init(plat, &sc->rings) != 0) {
+			snprintf(err, errlen, "%s: out of memory", sc->path);
+			rc = 2;
+			goto out;
+		}
 	}
 	rc = schedule(&s);
+	if (plat && rc != 2) {
+		ring_finish(plat);
+		ring_stats_get(plat, &sum->rings);
+	}
 	summarise(&s, sum);
 	sum->flushes_necessary = st.necessary;
 	sum->flushes_redundant = st.redundant;

@@ -603,6 +603,133 @@ static int parse_guest_map(struct loader *L, const struct opctx *o, struct op *o
 	return want_present(L, o, op, "guest_map only makes present mappings");
 }
 
+/* ---- vm_event rings (seed 004) ---------------------------------------- */
+
+#define RING_MAX_COUNT 1000000u
+#define RING_MAX_CYCLES (1ull << 32)
+#define RING_MAX_SLOTS 64u /* hv/vm_event's VM_EVENT_MAX_SLOTS */
+
+static int want_rings(struct loader *L, const struct opctx *o)
+{
+	if (want_hv(L, o))
+		return -1;
+	if (L->s->rings.enabled)
+		return 0;
+	return y_err(&L->y, o->map, "%s: op %s needs a rings: section (mode: waitq "
+	             "or pause)", o->where, o->name);
+}
+
+static int f_enum(struct loader *L, const struct opctx *o, const char *name, int req,
+                  const char *const *names, int *out)
+{
+	const yaml_node_t *n;
+	char p[128];
+	int r = field(L, o, name, req, &n);
+	if (r <= 0)
+		return r;
+	y_path(p, sizeof(p), o->where, name);
+	return y_enum(&L->y, n, p, names, out);
+}
+
+/* domain: defined above; ring: paging | access | sharing. */
+static int ring_target(struct loader *L, const struct opctx *o, struct op *op, bool ring)
+{
+	static const char *const rings[] = {"paging", "access", "sharing", NULL};
+	if (want_rings(L, o) || f_u32(L, o, "domain", REQ, 0, UINT32_MAX, &op->domain))
+		return -1;
+	if (op->domain >= L->ndomains)
+		return y_err(&L->y, y_get(&o->f, "domain"), "%s.domain: no domain %"
+		             PRIu32 " (%" PRIu32 " defined above)", o->where,
+		             op->domain, L->ndomains);
+	int k = 0;
+	if (ring && f_enum(L, o, "ring", REQ, rings, &k))
+		return -1;
+	op->ring = (uint32_t)k;
+	return 0;
+}
+
+static int parse_ring_enable(struct loader *L, const struct opctx *o, struct op *op)
+{
+	op->slots = RING_MAX_SLOTS;
+	if (ring_target(L, o, op, true) ||
+	    f_u32(L, o, "slots", OPT, 1, RING_MAX_SLOTS, &op->slots))
+		return -1;
+	if (op->slots & (op->slots - 1))
+		return y_err(&L->y, y_get(&o->f, "slots"), "%s.slots: %" PRIu32 " is not a "
+		             "power of two (io/ring.h rings have 2^n slots)", o->where, op->slots);
+	return 0;
+}
+
+static int parse_ring_disable(struct loader *L, const struct opctx *o, struct op *op)
+{
+	static const char *const busy[] = {"fail", "retry", "drain", NULL};
+	int b = SC_BUSY_FAIL;
+	op->retries = 100;
+	op->retry = 1000;
+	if (ring_target(L, o, op, true) || f_enum(L, o, "on_busy", OPT, busy, &b) ||
+	    f_u32(L, o, "retries", OPT, 1, RING_MAX_COUNT, &op->retries) ||
+	    f_u64(L, o, "delay", OPT, 1, RING_MAX_CYCLES, &op->retry))
+		return -1;
+	op->on_busy = (uint32_t)b;
+	return 0;
+}
+
+static int parse_vm_event(struct loader *L, const struct opctx *o, struct op *op)
+{
+	static const char *const kinds[] = {"populate", "drop", "access", "share", NULL};
+	static const uint32_t types[] = {SC_VE_POPULATE, SC_VE_DROP, SC_VE_ACCESS, SC_VE_SHARE};
+	static const uint32_t ring_of[] = {RING_KIND_PAGING, RING_KIND_PAGING, RING_KIND_ACCESS,
+	                                   RING_KIND_SHARING};
+	int k;
+	op->count = 1;
+	op->gfn = 0x1000;
+	if (ring_target(L, o, op, false) || f_u32(L, o, "vcpu", REQ, 0, UINT32_MAX, &op->vcpu))
+		return -1;
+	if (op->vcpu >= L->dom_vcpus[op->domain])
+		return y_err(&L->y, y_get(&o->f, "vcpu"), "%s.vcpu: no vCPU %" PRIu32
+		             " in domain %" PRIu32 " (it has %" PRIu32 ")", o->where,
+		             op->vcpu, op->domain, L->dom_vcpus[op->domain]);
+	if (f_enum(L, o, "kind", REQ, kinds, &k) ||
+	    f_u64(L, o, "count", OPT, 1, RING_MAX_COUNT, &op->count) ||
+	    f_u64(L, o, "gap", OPT, 0, RING_MAX_CYCLES, &op->gap) ||
+	    f_u64(L, o, "gfn", OPT, 0, (1ull << 40) - 1, &op->gfn))
+		return -1;
+	op->ev_type = types[k];
+	op->ring = ring_of[k];
+	return 0;
+}
+
+static int parse_foreign(struct loader *L, const struct opctx *o, struct op *op)
+{
+	op->count = 1;
+	op->retry = 200;
+	op->retries = 100000;
+	op->gfn = 0x100000;
+	return ring_target(L, o, op, true) ||
+	       f_u64(L, o, "count", OPT, 1, RING_MAX_COUNT, &op->count) ||
+	       f_u64(L, o, "hold", OPT, 0, RING_MAX_CYCLES, &op->hold) ||
+	       f_bool(L, o, "release", &op->release) ||
+	       f_u64(L, o, "retry", OPT, 1, RING_MAX_CYCLES, &op->retry) ||
+	       f_u32(L, o, "retries", OPT, 1, RING_MAX_COUNT, &op->retries) ? -1 : 0;
+}
+
+static int parse_helper(struct loader *L, const struct opctx *o, struct op *op)
+{
+	op->latency = 1000;
+	op->burst = 1;
+	op->count = 0;
+	return ring_target(L, o, op, true) ||
+	       f_u64(L, o, "latency", OPT, 0, RING_MAX_CYCLES, &op->latency) ||
+	       f_u64(L, o, "burst", OPT, 1, RING_MAX_SLOTS, &op->burst) ||
+	       f_u64(L, o, "count", OPT, 0, RING_MAX_COUNT, &op->count) ? -1 : 0;
+}
+
+static int parse_helper_stall(struct loader *L, const struct opctx *o, struct op *op)
+{
+	return ring_target(L, o, op, true) ||
+	       f_u64(L, o, "cycles", REQ, 1, RING_MAX_CYCLES, &op->cycles) ? -1 : 0;
+}
+
 /* ---- control registers and TLB instructions --------------------------- */
 
 static int parse_cr0(struct loader *L, const struct opctx *o, struct op *op)
@@ -798,6 +925,14 @@ static const char *const k_domain[] = {"vcpus", "xpti", NULL};
 static const char *const k_vcpu_run[] = {"domain", "vcpu", NULL};
 static const char *const k_guest_map[] = {"va", "pa", "user", "flags", NULL};
 static const char *const k_lackey[] = {"file", "user", "limit", NULL};
+static const char *const k_ring_enable[] = {"domain", "ring", "slots", NULL};
+static const char *const k_ring_disable[] = {"domain", "ring", "on_busy", "retries", "delay",
+                                             NULL};
+static const char *const k_vm_event[] = {"domain", "vcpu", "kind", "count", "gap", "gfn", NULL};
+static const char *const k_foreign[] = {"domain", "ring", "count", "hold", "release", "retry",
+                                        "retries", NULL};
+static const char *const k_helper[] = {"domain", "ring", "latency", "burst", "count", NULL};
+static const char *const k_helper_stall[] = {"domain", "ring", "cycles", NULL};
 
 static const struct op_spec op_specs[] = {
 	{"pt_new", OP_PT_NEW, false, k_pt_new, parse_pt_new},
@@ -828,6 +963,12 @@ static const struct op_spec op_specs[] = {
 	{"syscall", OP_SYSCALL, false, k_none, parse_hv_none},
 	{"guest_map", OP_GUEST_MAP, false, k_guest_map, parse_guest_map},
 	{"lackey", OP_LACKEY, false, k_lackey, parse_lackey},
+	{"ring_enable", OP_RING_ENABLE, false, k_ring_enable, parse_ring_enable},
+	{"ring_disable", OP_RING_DISABLE, false, k_ring_disable, parse_ring_disable},
+	{"vm_event", OP_VM_EVENT, false, k_vm_event, parse_vm_event},
+	{"foreign", OP_FOREIGN, false, k_foreign, parse_foreign},
+	{"helper", OP_HELPER, false, k_helper, parse_helper},
+	{"helper_stall", OP_HELPER_STALL, false, k_helper_stall, parse_helper_stall},
 };
 #define NSPECS (sizeof(op_specs) / sizeof(op_specs[0]))
 
@@ -1242,6 +1383,52 @@ static int load_hv(struct loader *L, const yaml_node_t *m)
 	return 0;
 }
 
+/* ---- rings (seed 004) ------------------------------------------------- */
+
+static int rings_inject(struct loader *L, const yaml_node_t *n, uint32_t *out)
+{
+	/* hv/vm_event's VM_EVENT_INJECT_* bits, in their order. */
+	static const char *const names[] = {"put_off_by_one", "double_pause", "claim_off_by_one",
+	                                    "no_wake_requesters", "no_wake_waiters",
+	                                    "release_foreign", "no_full_check", NULL};
+	char ip[48];
+	int b;
+	if (y_want_seq(&L->y, n, "rings.inject"))
+		return -1;
+	for (size_t i = 0; i < y_seq_len(n); i++) {
+		const yaml_node_t *it = y_seq_item(&L->y, n, i);
+		snprintf(ip, sizeof(ip), "rings.inject[%zu]", i);
+		if (y_enum(&L->y, it, ip, names, &b))
+			return -1;
+		if (*out & (1u << b))
+			return y_err(&L->y, it, "%s: listed twice", ip);
+		*out |= 1u << b;
+	}
+	return 0;
+}
+
+/* The vm_event rings' configuration; needs hv:. */
+static int load_rings(struct loader *L, const yaml_node_t *m)
+{
+	static const char *const keys[] = {"mode", "inject", NULL};
+	static const char *const modes[] = {"waitq", "pause", NULL};
+	struct sc_rings *r = &L->s->rings;
+	struct yfields f;
+	if (!m)
+		return 0;
+	if (!L->s->hv.enabled)
+		return y_err(&L->y, m, "rings: needs an hv: section (the rings are the "
+		             "hypervisor's)");
+	*r = (struct sc_rings){.enabled = true};
+	if (y_is_null(m))
+		return 0;
+	if (y_fields(&L->y, m, "rings", keys, &f))
+		return -1;
+	if (f.val[0] && y_enum(&L->y, f.val[0], "rings.mode", modes, &r->mode))
+		return -1;
+	return f.val[1] ? rings_inject(L, f.val[1], &r->inject) : 0;
+}
+
 /* ---- top level -------------------------------------------------------- */
 
 static int check_version(struct loader *L, const yaml_node_t *root)
@@ -1316,7 +1503,7 @@ static int load_ops(struct loader *L, const yaml_node_t *root,
 static int load_top(struct loader *L, const yaml_node_t *root)
 {
 	static const char *const keys[] = {"hvsim", "name", "description", "seed",
-	                                   "negative", "machine", "ops", "hv", NULL};
+	                                   "negative", "machine", "ops", "hv", "rings", NULL};
 	struct yfields f;
 	if (!root || root->type != YAML_MAPPING_NODE)
 		return y_err(&L->y, root, "top level must be a mapping (hvsim: 1, "
@@ -1327,7 +1514,7 @@ static int load_top(struct loader *L, const yaml_node_t *root)
 		return -1;
 	/* hv before ops, wherever it is in the file: the hv_* ops need it. */
 	if (load_header(L, root, &f) || load_machine(L, f.val[5]) ||
-	    load_hv(L, f.val[7]))
+	    load_hv(L, f.val[7]) || load_rings(L, f.val[8]))
 		return -1;
 	return load_ops(L, root, f.val[6]);
 }

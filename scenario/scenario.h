@@ -64,6 +64,18 @@ enum op_kind {
 	                   accesses of a Valgrind lackey trace
 	                   (--tool=lackey --trace-mem=yes), mapping each page
 	                   on first touch through the hypervisor */
+	/* vm_event rings (seed 004; need hv: and rings:). Ops that must wait
+	 * (a vCPU asleep, a helper with nothing to do, a retry) are resumed
+	 * by the scheduler when they may go on. */
+	OP_RING_ENABLE,  /* domain ring [slots]: the helper sets up a ring */
+	OP_RING_DISABLE, /* domain ring [on_busy retries delay]: tear down */
+	OP_VM_EVENT,     /* domain vcpu kind [count gap gfn]: guest events
+	                    (populate | drop | access | share) */
+	OP_FOREIGN,      /* domain ring [count hold release retry]: a foreign
+	                    producer claims, then puts (or releases) */
+	OP_HELPER,       /* domain ring [latency burst count]: the helper
+	                    consumes and responds (count 0: until idle) */
+	OP_HELPER_STALL, /* domain ring cycles: the helper stops responding */
 	OP__COUNT
 };
 
@@ -146,6 +158,26 @@ struct op {
 	struct op *sub;     /* OP_IPI: ops run by each target */
 	uint32_t nsub;
 	struct sc_expect expect;
+	/* vm_event ring ops (seed 004). */
+	uint32_t ring;      /* RING_KIND_* (sim/event.h) */
+	uint32_t ev_type;   /* OP_VM_EVENT: SC_VE_* */
+	uint64_t gfn, gap, hold, latency, burst, retry;
+	bool release;       /* OP_FOREIGN: release the claimed slot */
+	uint32_t on_busy;   /* OP_RING_DISABLE: SC_BUSY_* */
+	uint32_t retries;   /* OP_RING_DISABLE / OP_FOREIGN: at most */
+	uint32_t slots;     /* OP_RING_ENABLE */
+};
+
+/* OP_VM_EVENT kinds (hv/vm_event's VM_EVENT_TYPE_* values). */
+enum { SC_VE_POPULATE = 1, SC_VE_DROP = 2, SC_VE_ACCESS = 3, SC_VE_SHARE = 4 };
+/* OP_RING_DISABLE: what the caller does when disable is refused. */
+enum { SC_BUSY_FAIL = 0, SC_BUSY_RETRY = 1, SC_BUSY_DRAIN = 2 };
+
+/* The rings: section (seed 004). */
+struct sc_rings {
+	bool enabled;
+	int mode;        /* 0 wait queue (after the seed), 1 pause (before) */
+	uint32_t inject; /* hv/vm_event's VM_EVENT_INJECT_* bits */
 };
 
 struct scenario {
@@ -167,6 +199,7 @@ struct scenario {
 	uint32_t nroots;
 	struct op *ops;
 	uint32_t nops;
+	struct sc_rings rings; /* seed 004 */
 };
 
 struct sc_error {

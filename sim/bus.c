@@ -105,6 +105,7 @@ static const char *const ev_names[EV__COUNT] = {
 	[EV_TABLE] = "table",     [EV_CACHE_FLUSH] = "cache_flush",
 	[EV_EXPECT] = "expect",   [EV_NOTE] = "note",
 	[EV_CHECK] = "check",     [EV_HV_OP] = "hv_op",
+	[EV_RING] = "ring",       [EV_RING_STALL] = "ring_stall",
 };
 
 const char *ev_type_name(unsigned type)

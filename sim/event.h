@@ -30,6 +30,8 @@
  *  EV_NOTE         0                 arg        0            0              0                0                 0
  *  EV_CHECK        CHECK_* kind      va / frame expected     actual         op index         cpu checked       pages / count
  *  EV_HV_OP        op kind           va         pages        map steps      shatters<<32|merges  tables alloc<<32|freed  flush calls (local + IPI rounds)
+ *  EV_RING         RING_* op         ring       vcpu/RING_NOBODY free slots  target claims    foreign claims    op argument (RING_* below)
+ *  EV_RING_STALL   STALL_* kind      ring       vcpu/RING_NOBODY from cycle  to cycle         room since / ~0   1 if unfinished at the end
  *
  * cpu is -1 for events not tied to a CPU (table alloc/free by the scenario).
  * caller is an interned string id (bus_intern) naming who issued the
@@ -62,6 +64,8 @@ enum ev_type {
 	EV_NOTE = 17,
 	EV_CHECK = 18,
 	EV_HV_OP = 19, /* one hypervisor operation's work, when it returns */
+	EV_RING = 20,       /* one vm_event ring operation (seed 004) */
+	EV_RING_STALL = 21, /* a vCPU or producer that waited on a ring */
 	EV__COUNT
 };
 
@@ -187,6 +191,48 @@ enum {
 	                       private va is translatable through root b
 	                       (c = pcid, or ENV_GLOBAL for global entries) */
 };
+
+/* vm_event rings (seed 004). EV_RING.a / EV_RING_STALL.a: the ring,
+ * domain << 8 | RING_KIND_*; .b: the vCPU, domain << 8 | vcpu id, or
+ * RING_NOBODY (a foreign producer, the helper, the ring itself). EV_RING
+ * c, d, e: the ring's free slots and target and foreign claims after the
+ * operation (signed). */
+enum { RING_KIND_PAGING = 0, RING_KIND_ACCESS = 1, RING_KIND_SHARING = 2 };
+#define RING_NOBODY UINT64_MAX
+enum {
+	RING_ENABLE = 1,       /* f: slots */
+	RING_DISABLE = 2,
+	RING_DISABLE_BUSY = 3, /* refused (-EBUSY); f: vCPUs on the wait queue */
+	RING_CLAIM = 4,        /* f: 1 target, 0 foreign */
+	RING_CLAIM_FULL = 5,   /* f: free slots seen */
+	RING_CLAIM_NORING = 6,
+	RING_RELEASE = 7,      /* f: 1 target, 0 foreign */
+	RING_PUT = 8,          /* f: request id */
+	RING_PUT_FAIL = 9,     /* a claimed slot could not be used; f: 1 target */
+	RING_PUT_SLEEP = 10,   /* target put found no room: on the wait queue */
+	RING_GET = 11,         /* the hypervisor consumed a response; f: id */
+	RING_WAKE_REQUESTERS = 12, /* f: vCPUs woken */
+	RING_WAKE_WAITERS = 13,    /* f: vCPUs woken */
+	RING_MARK_SLEEP = 14,  /* no listener: asleep with the ring's flag */
+	RING_PAUSE_FULL = 15,  /* before the seed: paused, ring full */
+	RING_PAUSE = 16,       /* f: new pause count (signed) */
+	RING_UNPAUSE = 17,     /* f: new pause count (signed) */
+	RING_NOTIFY = 18,      /* event channel to the helper */
+	RING_WOKEN = 19,       /* f: 0 from the wait queue, 1 a flag */
+	RING_ROOM = 20,        /* a sleeper now has what it waits for */
+	RING_CONSUME = 21,     /* the helper took a request; f: id */
+	RING_RESPOND = 22,     /* the helper put a response; f: id */
+	RING_HELPER_STALL = 23, /* f: cycles */
+	RING_GIVE_UP = 24,     /* a caller stopped retrying; f: retries */
+	RING_VCPU_END = 25,    /* end of run, per vCPU: c pause count, d pause
+	                          flags, e wait queue (-1 none) */
+	RING_END = 26,         /* end of run, per ring used; f: requests the
+	                          helper never consumed */
+};
+enum { STALL_WAITQ = 1, STALL_PAUSED_FULL = 2, STALL_NO_LISTENER = 3, STALL_FOREIGN = 4 };
+/* ring-lost-wakeup: most cycles a sleeper may stay asleep once it has
+ * room (the response that frees a slot wakes it in the same hypercall). */
+#define RING_WAKE_BOUND 10000u
 
 struct event {
 	uint64_t seq;   /* global sequence number, 1-based, no gaps */

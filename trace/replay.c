@@ -31,6 +31,8 @@ static const char *const field_names[EV__COUNT][6] = {
 	[EV_CACHE_FLUSH] = {"pa", "-", "-", "-", "-", "-"},
 	[EV_EXPECT] = {"op", "actual", "expected", "-", "-", "-"},
 	[EV_NOTE] = {"arg", "-", "-", "-", "-", "-"},
+	[EV_RING] = {"ring", "vcpu", "free", "target", "foreign", "arg"},
+	[EV_RING_STALL] = {"ring", "vcpu", "from", "to", "room", "unfinished"},
 };
 
 void trace_describe_event(const struct event *ev, char *buf, size_t cap)

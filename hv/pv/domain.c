@@ -94,6 +94,7 @@ int hv_domain_create(struct hv *hv, struct hv_pv *pv, unsigned cpu, unsigned nvc
 		v->d = d;
 		v->id = i;
 		v->cpu = -1;
+		hv_vcpu_sched_init(&v->run);
 		v->kernel_root = new_guest_l4(hv, cpu);
 		v->user_root = new_guest_l4(hv, cpu);
 		if (v->kernel_root == HV_NO_FRAME || v->user_root == HV_NO_FRAME) {

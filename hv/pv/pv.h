@@ -10,6 +10,7 @@
 
 #include "hv/hv.h"
 #include "hv/pv/pcid.h"
+#include "hv/sched.h"
 
 #define HV_MAX_DOMAINS 16
 #define HV_MAX_VCPUS 8
@@ -30,6 +31,7 @@ struct hv_vcpu {
 	uint64_t kernel_root, user_root; /* guest L4 tables (pfn) */
 	bool kernel_mode;
 	int cpu;                         /* where it runs, -1 if not */
+	struct hv_vcpu_sched run;        /* pause count and flags (seed 004) */
 };
 
 struct hv_domain {
