@@ -53,11 +53,20 @@ struct checker {
 	struct u64map by_id, by_frame;
 	struct psc_rec *scratch; /* records referencing a freed frame */
 	size_t scratch_cap;
+	/* ring-lost-request: per ring (EV_RING.a), its operations so far. */
+	struct ring_count *rings;
+	size_t nrings, caprings;
+};
+
+struct ring_count {
+	uint64_t ring;
+	int64_t claims, puts, releases, consumed;
 };
 
 static const char *const property_names[] = {
 	"cache-flush", "hv-mapping", "pt-accounting", "xpti-isolation", "pge-pcide",
-	"psc-freed-table", "quiescent-stale", "stale-access", NULL,
+	"psc-freed-table", "quiescent-stale", "stale-access",
+	"ring-accounting", "ring-hang", "ring-lost-request", "ring-lost-wakeup", NULL,
 };
 
 const char *const *checker_property_names(void)
@@ -500,6 +509,184 @@ static int on_check(struct checker *c, const struct event *ev)
 	}
 }
 
+/* --- vm_event rings (seed 004; checks/vm_event_*.sql) -------------- */
+
+/* The ring_ops/ring_stalls views' ring_name. */
+static void text_ring(struct text *t, uint64_t a)
+{
+	static const char *const names[] = {"paging", "access", "sharing"};
+	int64_t kind = s64(a) & 255;
+	text_add(t, "ring d%" PRId64 " ", s64(a) >> 8);
+	if (kind < 3)
+		text_add(t, "%s", names[kind]);
+	else
+		text_add(t, "kind-%" PRId64, kind);
+}
+
+/* "d%d.%d" of vcpu >> 8, vcpu & 255, where the views' NULL (nobody)
+ * prints as SQLite prints NULL with %d: 0. */
+static void text_vcpu(struct text *t, uint64_t b)
+{
+	int64_t v = b == RING_NOBODY ? 0 : s64(b);
+	text_add(t, "vcpu d%" PRId64 ".%" PRId64, v >> 8, v & 255);
+}
+
+static struct ring_count *ring_count_of(struct checker *c, uint64_t ring)
+{
+	for (size_t i = 0; i < c->nrings; i++)
+		if (c->rings[i].ring == ring)
+			return &c->rings[i];
+	if (c->nrings == c->caprings) {
+		size_t cap = c->caprings ? c->caprings * 2 : 8;
+		void *p = realloc(c->rings, cap * sizeof(*c->rings));
+		if (!p)
+			return NULL;
+		c->rings = p;
+		c->caprings = cap;
+	}
+	struct ring_count *r = &c->rings[c->nrings++];
+	memset(r, 0, sizeof(*r));
+	r->ring = ring;
+	return r;
+}
+
+/* ring-accounting (checks/vm_event_accounting.sql), one EV_RING row. */
+static int ring_accounting(struct checker *c, const struct event *ev)
+{
+	int64_t free = s64(ev->c), target = s64(ev->d), foreign = s64(ev->e), arg = s64(ev->f);
+	struct text t = { .len = 0 };
+	bool put_fail = ev->sub == RING_PUT_FAIL, overflow = ev->sub == RING_PUT && free < 0;
+	bool no_room = ev->sub == RING_CLAIM && arg == 0 && free - target - foreign < 1;
+	bool unpause = ev->sub == RING_UNPAUSE && arg < 0;
+	if (ev->sub == RING_VCPU_END ||
+	    !(put_fail || overflow || no_room || unpause || target < 0 || foreign < 0))
+		return 0;
+	static const char *const ops[] = {
+		[RING_ENABLE] = "enable", [RING_DISABLE] = "disable",
+		[RING_DISABLE_BUSY] = "disable_busy", [RING_CLAIM] = "claim",
+		[RING_CLAIM_FULL] = "claim_full", [RING_CLAIM_NORING] = "claim_noring",
+		[RING_RELEASE] = "release", [RING_PUT] = "put", [RING_PUT_FAIL] = "put_fail",
+		[RING_PUT_SLEEP] = "put_sleep", [RING_GET] = "get",
+		[RING_WAKE_REQUESTERS] = "wake_requesters", [RING_WAKE_WAITERS] = "wake_waiters",
+		[RING_MARK_SLEEP] = "mark_sleep", [RING_PAUSE_FULL] = "pause_full",
+		[RING_PAUSE] = "pause", [RING_UNPAUSE] = "unpause", [RING_NOTIFY] = "notify",
+		[RING_WOKEN] = "woken", [RING_ROOM] = "room", [RING_CONSUME] = "consume",
+		[RING_RESPOND] = "respond", [RING_HELPER_STALL] = "helper_stall",
+		[RING_GIVE_UP] = "give_up", [RING_VCPU_END] = "vcpu_end", [RING_END] = "ring_end",
+	};
+	text_ring(&t, ev->a);
+	text_add(&t, ": ");
+	if (put_fail) {
+		text_add(&t, "a %s producer's claimed slot could not be used (the request was lost)",
+		         arg == 1 ? "target" : "foreign");
+	} else if (overflow) {
+		text_add(&t, "%" PRId64 " request(s) more than the ring holds after a put", -free);
+	} else if (no_room) {
+		text_add(&t, "a foreign claim left no slot for the target guest (%" PRId64
+		         " free, %" PRId64 " target and %" PRId64 " foreign claims)", free, target,
+		         foreign);
+	} else if (unpause) {
+		text_vcpu(&t, ev->b);
+		text_add(&t, " unpaused more often than paused (pause count %" PRId64 ")", arg);
+	} else {
+		text_add(&t, "claims went negative at ");
+		if (ev->sub < sizeof(ops) / sizeof(ops[0]) && ops[ev->sub])
+			text_add(&t, "%s", ops[ev->sub]);
+		else
+			text_add(&t, "%u", ev->sub);
+		text_add(&t, " (target %" PRId64 ", foreign %" PRId64 ")", target, foreign);
+	}
+	/* "vcpu d.." comes first in the unpause text: the prefix is the
+	 * ring's, as in the query. */
+	return add_violation(c, "ring-accounting", ev, t.buf);
+}
+
+/* ring-hang (checks/vm_event_hang.sql): a vCPU's state at the end. */
+static int ring_hang(struct checker *c, const struct event *ev)
+{
+	static const char *const names[] = {"paging", "access", "sharing"};
+	int64_t count = s64(ev->c), flags = s64(ev->d), wq = s64(ev->e);
+	struct text t = { .len = 0 };
+	if (count == 0 && flags == 0 && wq == -1)
+		return 0;
+	text_vcpu(&t, ev->b);
+	text_add(&t, " at the end of the run: pause count %" PRId64 ", pause flags 0x%" PRIx64 ", ",
+	         count, ev->d);
+	if (wq == -1)
+		text_add(&t, "on no wait queue");
+	else if (wq >= 0 && wq < 3)
+		text_add(&t, "asleep on the %s ring's wait queue", names[wq]);
+	else
+		text_add(&t, "asleep on the kind-%" PRId64 " ring's wait queue", wq);
+	return add_violation(c, "ring-hang", ev, t.buf);
+}
+
+/* ring-lost-request (checks/vm_event_lost_request.sql). */
+static int ring_counts(struct checker *c, const struct event *ev)
+{
+	if (ev->sub == RING_END) {
+		size_t i;
+		for (i = 0; i < c->nrings && c->rings[i].ring != ev->a; i++)
+			;
+		if (i == c->nrings)
+			return 0; /* no operation of this ring before its end */
+		const struct ring_count *r = &c->rings[i];
+		if (r->claims == r->puts + r->releases && r->puts == r->consumed)
+			return 0;
+		struct text t = { .len = 0 };
+		text_ring(&t, ev->a);
+		text_add(&t, " at the end: %" PRId64 " claim(s), %" PRId64 " put(s), %" PRId64
+		         " release(s); %" PRId64 " request(s) consumed by the helper", r->claims,
+		         r->puts, r->releases, r->consumed);
+		return add_violation(c, "ring-lost-request", ev, t.buf);
+	}
+	struct ring_count *r = ring_count_of(c, ev->a);
+	if (!r) {
+		c->error = "out of memory";
+		return 1;
+	}
+	r->claims += ev->sub == RING_CLAIM;
+	r->puts += ev->sub == RING_PUT;
+	r->releases += ev->sub == RING_RELEASE;
+	r->consumed += ev->sub == RING_CONSUME;
+	return 0;
+}
+
+static int on_ring(struct checker *c, const struct event *ev)
+{
+	if (ring_counts(c, ev))
+		return 1;
+	if (ev->sub == RING_VCPU_END)
+		return ring_hang(c, ev);
+	return ring_accounting(c, ev);
+}
+
+/* ring-lost-wakeup (checks/vm_event_lost_wakeup.sql). */
+static int on_ring_stall(struct checker *c, const struct event *ev)
+{
+	static const char *const kinds[] = {
+		[STALL_WAITQ] = "waitq", [STALL_PAUSED_FULL] = "paused_full",
+		[STALL_NO_LISTENER] = "no_listener", [STALL_FOREIGN] = "foreign",
+	};
+	int64_t from = s64(ev->c), to = s64(ev->d), room = s64(ev->e);
+	if (room == -1 || (ev->f == 0 && !(to - room > (int64_t)RING_WAKE_BOUND)))
+		return 0;
+	struct text t = { .len = 0 };
+	text_vcpu(&t, ev->b);
+	text_add(&t, " asleep on ");
+	text_ring(&t, ev->a);
+	if (ev->sub >= STALL_WAITQ && ev->sub <= STALL_FOREIGN)
+		text_add(&t, " (%s)", kinds[ev->sub]);
+	else
+		text_add(&t, " (%u)", ev->sub);
+	text_add(&t, " from cycle %" PRId64 " had room from cycle %" PRId64 " and ", from, room);
+	if (ev->f != 0)
+		text_add(&t, "was still asleep at the end");
+	else
+		text_add(&t, "was woken %" PRId64 " cycles later", to - room);
+	return add_violation(c, "ring-lost-wakeup", ev, t.buf);
+}
+
 static int chk_event(void *ctx, const struct event *ev)
 {
 	struct checker *c = ctx;
@@ -522,6 +709,10 @@ static int chk_event(void *ctx, const struct event *ev)
 		return on_table(c, ev);
 	case EV_CHECK:
 		return on_check(c, ev);
+	case EV_RING:
+		return on_ring(c, ev);
+	case EV_RING_STALL:
+		return on_ring_stall(c, ev);
 	default:
 		/* The mask admits nothing else. */
 		assert(0);
@@ -551,6 +742,7 @@ void checker_free(struct checker *c)
 	map_free(&c->by_id);
 	map_free(&c->by_frame);
 	free(c->scratch);
+	free(c->rings);
 	free(c);
 }
 
@@ -560,7 +752,8 @@ struct sink checker_sink(struct checker *c)
 		.name = "checker",
 		.mask = 1ull << EV_ACCESS | 1ull << EV_ENV_STALE |
 		        1ull << EV_CR_WRITE | 1ull << EV_ENV_ADD |
-		        1ull << EV_ENV_DROP | 1ull << EV_TABLE | 1ull << EV_CHECK,
+		        1ull << EV_ENV_DROP | 1ull << EV_TABLE | 1ull << EV_CHECK |
+		        1ull << EV_RING | 1ull << EV_RING_STALL,
 		.ctx = c,
 		.event = chk_event,
 		.string = NULL,

@@ -221,3 +221,44 @@ SELECT e.seq, e.cycle, e.cpu,
 	e.e & 4294967295 AS tables_freed, e.f AS flush_calls, s.s AS caller
 FROM events e LEFT JOIN strings s ON s.id = e.caller
 WHERE e.type = 19;
+
+-- EV_RING: one operation of a vm_event ring (seed 004, sim/event.h
+-- RING_*). ring = domain << 8 | kind; vcpu = domain << 8 | id, NULL for
+-- nobody (a foreign producer, the helper, the ring itself). free,
+-- target_claims and foreign_claims: the ring's free slots and claims after
+-- the operation (vcpu_end rows: pause count, pause flags, wait queue or -1).
+CREATE VIEW ring_ops AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'enable' WHEN 2 THEN 'disable' WHEN 3 THEN 'disable_busy'
+		WHEN 4 THEN 'claim' WHEN 5 THEN 'claim_full' WHEN 6 THEN 'claim_noring'
+		WHEN 7 THEN 'release' WHEN 8 THEN 'put' WHEN 9 THEN 'put_fail'
+		WHEN 10 THEN 'put_sleep' WHEN 11 THEN 'get' WHEN 12 THEN 'wake_requesters'
+		WHEN 13 THEN 'wake_waiters' WHEN 14 THEN 'mark_sleep' WHEN 15 THEN 'pause_full'
+		WHEN 16 THEN 'pause' WHEN 17 THEN 'unpause' WHEN 18 THEN 'notify'
+		WHEN 19 THEN 'woken' WHEN 20 THEN 'room' WHEN 21 THEN 'consume'
+		WHEN 22 THEN 'respond' WHEN 23 THEN 'helper_stall' WHEN 24 THEN 'give_up'
+		WHEN 25 THEN 'vcpu_end' WHEN 26 THEN 'ring_end' ELSE e.sub END AS op,
+	e.a AS ring, e.a >> 8 AS domain,
+	CASE e.a & 255 WHEN 0 THEN 'paging' WHEN 1 THEN 'access' WHEN 2 THEN 'sharing'
+		ELSE printf('kind-%d', e.a & 255) END AS ring_name,
+	CASE WHEN e.b = -1 THEN NULL ELSE e.b END AS vcpu,
+	e.c AS free, e.d AS target_claims, e.e AS foreign_claims, e.f AS arg, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 20;
+
+-- EV_RING_STALL: who waited on which ring, from when to when. room_since:
+-- from when it had what it waited for (NULL: never); wake_bound: the
+-- ring-lost-wakeup bound (sim/event.h RING_WAKE_BOUND).
+CREATE VIEW ring_stalls AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'waitq' WHEN 2 THEN 'paused_full' WHEN 3 THEN 'no_listener'
+		WHEN 4 THEN 'foreign' ELSE e.sub END AS kind,
+	e.a AS ring, e.a >> 8 AS domain,
+	CASE e.a & 255 WHEN 0 THEN 'paging' WHEN 1 THEN 'access' WHEN 2 THEN 'sharing'
+		ELSE printf('kind-%d', e.a & 255) END AS ring_name,
+	CASE WHEN e.b = -1 THEN NULL ELSE e.b END AS vcpu,
+	e.c AS from_cycle, e.d AS to_cycle, e.d - e.c AS cycles,
+	CASE WHEN e.e = -1 THEN NULL ELSE e.e END AS room_since,
+	e.f AS unfinished, 10000 AS wake_bound
+FROM events e
+WHERE e.type = 21;

@@ -203,7 +203,8 @@ enum {
 	RING_ENABLE = 1,       /* f: slots */
 	RING_DISABLE = 2,
 	RING_DISABLE_BUSY = 3, /* refused (-EBUSY); f: vCPUs on the wait queue */
-	RING_CLAIM = 4,        /* f: 1 target, 0 foreign */
+	RING_CLAIM = 4,        /* f: 1 target, 0 foreign (must leave the target
+	                          a slot), 2 foreign before the seed */
 	RING_CLAIM_FULL = 5,   /* f: free slots seen */
 	RING_CLAIM_NORING = 6,
 	RING_RELEASE = 7,      /* f: 1 target, 0 foreign */

@@ -230,7 +230,9 @@ int vm_event_claim_slot(struct hv_vm_event *ve, unsigned cpu, struct vm_event_ri
 	else
 		r->foreign_producers++;
 	r->claims++;
-	obs(ve, cpu, VE_CLAIM, r, curr, target);
+	/* f: 1 target; 0 foreign, which must leave the target a slot; 2
+	 * foreign before the seed, which kept none. */
+	obs(ve, cpu, VE_CLAIM, r, curr, target ? 1 : ve->mode == VM_EVENT_MODE_PAUSE ? 2 : 0);
 	return 0;
 }
 
