@@ -29,6 +29,8 @@ struct ring_stats {
 	uint64_t foreign_stall_cycles;
 	uint64_t sleeps;           /* times a vCPU went to sleep on a ring */
 	uint64_t notifies, disable_busy, give_ups;
+	uint64_t lost_drops;       /* before the seed: drops not sent */
+	uint64_t response_wait;    /* cycles vCPUs were paused for responses */
 	uint64_t last_response;    /* cycle of the last response consumed */
 };
 

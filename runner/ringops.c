@@ -29,6 +29,7 @@ struct vstate {
 	unsigned stall_kind, ring;
 	uint64_t from, room;
 	uint64_t ready_at; /* woken or unpaused at */
+	uint64_t paused_at; /* pause count went from 0 to 1 */
 };
 
 struct helper_ring {
@@ -40,6 +41,11 @@ struct helper_ring {
 struct cpu_prog {
 	const struct op *op;
 	uint64_t done, next_at, served;
+	/* helper: a request taken and being handled (answered at next_at),
+	 * and responses written since the last resume hypercall. */
+	bool handling;
+	uint64_t words[4];
+	uint64_t batch;
 	int phase;
 	uint32_t retries;
 	bool stalled;
@@ -168,9 +174,17 @@ static void observe(void *ctx, unsigned cpu, enum vm_event_what what,
 	case VE_WOKEN:
 		stall_end(w, cpu, r, v);
 		break;
-	case VE_UNPAUSE:
-		w->v[v->d->id][v->id].ready_at = max64(w->v[v->d->id][v->id].ready_at, now);
+	case VE_PAUSE:
+		if (arg == 1)
+			w->v[v->d->id][v->id].paused_at = now;
 		break;
+	case VE_UNPAUSE: {
+		struct vstate *s = &w->v[v->d->id][v->id];
+		s->ready_at = max64(s->ready_at, now);
+		if (arg == 0)
+			w->st.response_wait += now > s->paused_at ? now - s->paused_at : 0;
+		break;
+	}
 	case VE_NOTIFY:
 		w->h[r->d->id][r->kind].notified_at = now;
 		w->st.notifies++;
@@ -283,9 +297,8 @@ uint64_t ring_ready_at(struct op_ctx *x, const struct op *op, unsigned cpu)
 	}
 	case OP_HELPER: {
 		struct vm_event_ring *r = ring_for(w, op);
-		uint64_t served = c->op == op ? c->served : 0;
-		if (op->count && served >= op->count)
-			return max64(clk, next);
+		if (c->op == op && (c->handling || c->batch))
+			return max64(clk, next); /* answering, or the resume is due */
 		if (avail(w, r))
 			return max64(max64(clk, next), w->h[op->domain][op->ring].notified_at);
 		if (!op->count && x->others_done && x->others_done(x->sched, cpu))
@@ -311,63 +324,96 @@ static int ring_enable(struct ring_world *w, struct op_ctx *x, const struct op *
 	return 0;
 }
 
-/* The helper's service of a ring: take up to n requests (each costs
- * latency cycles), answer each with a response naming the same vCPU and
- * flags, publish them, and make the resume hypercall. */
-static uint64_t serve(struct ring_world *w, unsigned cpu, struct vm_event_ring *r, uint64_t n,
-                      uint64_t latency)
+static uint64_t slot_pa(const struct vm_event_ring *r, uint32_t idx)
+{
+	return (r->page << 12) + VM_EVENT_SRING_SLOTS + (idx & (r->size - 1)) * VM_EVENT_SLOT_BYTES;
+}
+
+/* The helper takes the next request (RING_GET_REQUEST, req_cons++). */
+static void take(struct ring_world *w, unsigned cpu, struct vm_event_ring *r, uint64_t words[4])
+{
+	struct helper_ring *h = &w->h[r->d->id][r->kind];
+	uint64_t pa = slot_pa(r, h->req_cons);
+	for (unsigned i = 0; i < 4; i++)
+		words[i] = mem_read64(&w->m->mem, pa + 8 * i);
+	h->req_cons++;
+	emit(w, cpu, RING_CONSUME, r, NULL, words[3]);
+}
+
+/* Its response: same type, flags, gfn, vCPU and id, into the next
+ * response slot (rsp_prod_pvt++). */
+static void answer(struct ring_world *w, unsigned cpu, struct vm_event_ring *r,
+                   const uint64_t words[4])
 {
 	struct helper_ring *h = &w->h[r->d->id][r->kind];
 	const struct hv_arch *a = &w->p->arch;
-	uint64_t page = r->page << 12;
-	uint64_t done = 0;
-	for (; done < n && avail(w, r); done++) {
-		uint64_t req = page + VM_EVENT_SRING_SLOTS +
-		               (h->req_cons & (r->size - 1)) * VM_EVENT_SLOT_BYTES;
-		uint64_t words[4];
-		for (unsigned i = 0; i < 4; i++)
-			words[i] = mem_read64(&w->m->mem, req + 8 * i);
-		h->req_cons++;
-		emit(w, cpu, RING_CONSUME, r, NULL, words[3]);
-		cpu_charge(&w->m->cpus[cpu], latency);
-		/* The response: same type, flags, gfn, vCPU and id. */
-		uint64_t rsp = page + VM_EVENT_SRING_SLOTS +
-		               (h->rsp_prod_pvt & (r->size - 1)) * VM_EVENT_SLOT_BYTES;
-		for (unsigned i = 0; i < 4; i++)
-			a->write64(a->ctx, cpu, rsp + 8 * i, words[i]);
-		h->rsp_prod_pvt++;
-		emit(w, cpu, RING_RESPOND, r, NULL, words[3]);
-	}
-	if (!done)
-		return 0;
-	a->write64(a->ctx, cpu, page + VM_EVENT_SRING_RSP_PROD, h->rsp_prod_pvt);
+	uint64_t pa = slot_pa(r, h->rsp_prod_pvt);
+	for (unsigned i = 0; i < 4; i++)
+		a->write64(a->ctx, cpu, pa + 8 * i, words[i]);
+	h->rsp_prod_pvt++;
+	emit(w, cpu, RING_RESPOND, r, NULL, words[3]);
+}
+
+/* RING_PUSH_RESPONSES and the resume hypercall: the hypervisor consumes
+ * the responses, unpauses the vCPUs they name and wakes sleepers. */
+static void resume(struct ring_world *w, unsigned cpu, struct vm_event_ring *r)
+{
+	const struct hv_arch *a = &w->p->arch;
+	a->write64(a->ctx, cpu, (r->page << 12) + VM_EVENT_SRING_RSP_PROD,
+	           w->h[r->d->id][r->kind].rsp_prod_pvt);
 	cpu_charge(&w->m->cpus[cpu], RESUME_CYCLES);
 	a->caller(a->ctx, "mem_event_resume");
 	vm_event_resume(&w->ve, cpu, r);
 	a->caller(a->ctx, NULL);
-	return done;
 }
 
+/* Everything on the ring answered at once (draining before a retried
+ * disable), at `each` cycles per request. */
+static uint64_t drain(struct ring_world *w, unsigned cpu, struct vm_event_ring *r, uint64_t each)
+{
+	uint64_t n = 0, words[4];
+	for (; n < VM_EVENT_MAX_SLOTS && avail(w, r); n++) {
+		take(w, cpu, r, words);
+		cpu_charge(&w->m->cpus[cpu], each);
+		answer(w, cpu, r, words);
+	}
+	if (n)
+		resume(w, cpu, r);
+	return n;
+}
+
+/* One step of the helper: answer the request in hand (it is due now),
+ * make the resume hypercall after a burst (or when nothing is left),
+ * take the next request (answered latency cycles later), or block on
+ * the event channel after RING_FINAL_CHECK_FOR_REQUESTS. */
 static int helper(struct ring_world *w, struct op_ctx *x, const struct op *op, unsigned cpu,
                   struct cpu_prog *c)
 {
 	struct vm_event_ring *r = ring_for(w, op);
-	if (op->count && c->served >= op->count)
+	if (c->handling) {
+		answer(w, cpu, r, c->words);
+		c->handling = false;
+		c->batch++;
+		c->served++;
+	}
+	bool quota = op->count && c->served >= op->count;
+	if (c->batch && (c->batch >= op->burst || quota || !avail(w, r))) {
+		resume(w, cpu, r);
+		c->batch = 0;
+	}
+	if (quota)
 		return 0;
-	if (!avail(w, r)) {
-		if (!op->count && x->others_done && x->others_done(x->sched, cpu))
-			return 0;
-		/* RING_FINAL_CHECK_FOR_REQUESTS: ask for a notification at
-		 * the next request, then block on the event channel. */
-		if (r->enabled)
-			w->p->arch.write64(w->p->arch.ctx, cpu, (r->page << 12) + VM_EVENT_SRING_REQ_EVENT,
-			                   w->h[op->domain][op->ring].req_cons + 1);
+	if (avail(w, r)) {
+		take(w, cpu, r, c->words);
+		c->handling = true;
+		c->next_at = w->m->cpus[cpu].clock + op->latency;
 		return RING_OP_AGAIN;
 	}
-	uint64_t n = op->burst;
-	if (op->count && op->count - c->served < n)
-		n = op->count - c->served;
-	c->served += serve(w, cpu, r, n, op->latency);
+	if (!op->count && x->others_done && x->others_done(x->sched, cpu))
+		return 0;
+	if (r->enabled)
+		w->p->arch.write64(w->p->arch.ctx, cpu, (r->page << 12) + VM_EVENT_SRING_REQ_EVENT,
+		                   w->h[op->domain][op->ring].req_cons + 1);
 	return RING_OP_AGAIN;
 }
 
@@ -386,7 +432,7 @@ static int ring_disable(struct ring_world *w, const struct op *op, unsigned cpu,
 	/* drain: answer what is there, which frees slots and wakes the
 	 * waiters, then try again; retry: only try again. */
 	if (op->on_busy == SC_BUSY_DRAIN)
-		serve(w, cpu, r, VM_EVENT_MAX_SLOTS, DRAIN_CYCLES);
+		drain(w, cpu, r, DRAIN_CYCLES);
 	c->next_at = w->m->cpus[cpu].clock + op->retry;
 	return RING_OP_AGAIN;
 }
@@ -407,6 +453,8 @@ static int vm_event_op(struct ring_world *w, const struct op *op, unsigned cpu,
 		return RING_OP_AGAIN;
 	if (rc == VE_DONE)
 		w->st.guest_events++;
+	else if (rc == VE_LOST)
+		w->st.lost_drops++;
 	c->next_at = w->m->cpus[cpu].clock + op->gap;
 	return ++c->done < op->count ? RING_OP_AGAIN : 0;
 }

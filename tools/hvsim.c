@@ -272,14 +272,14 @@ static int cmd_run(int argc, char **argv)
 		const struct ring_stats *r = &s.rings;
 		printf("seed-004: mode %s; guest events %" PRIu64 ", requests %" PRIu64
 		       ", responses %" PRIu64 "; vCPU stalls %" PRIu64 ", stall cycles %" PRIu64
-		       " (%" PRIu64 " per guest event, longest %" PRIu64 "); foreign stall cycles %"
-		       PRIu64 "; throughput %" PRIu64 " responses per Mcycle; notifications %" PRIu64
-		       "; disable refused %" PRIu64 ", gave up %" PRIu64 "\n",
+		       " (%" PRIu64 " per guest event, longest %" PRIu64 "); paused for responses %"
+		       PRIu64 " cycles; foreign stall cycles %" PRIu64 "; throughput %" PRIu64 " responses per Mcycle; notifications %" PRIu64
+		       "; disable refused %" PRIu64 ", gave up %" PRIu64 "; drops lost %" PRIu64 "\n",
 		       r->mode ? "pause" : "waitq", r->guest_events, r->puts, r->responses, r->stalls,
 		       r->stall_cycles, r->guest_events ? r->stall_cycles / r->guest_events : 0,
-		       r->stall_max, r->foreign_stall_cycles,
+		       r->stall_max, r->response_wait, r->foreign_stall_cycles,
 		       s.cycles ? r->responses * 1000000 / s.cycles : 0, r->notifies, r->disable_busy,
-		       r->give_ups);
+		       r->give_ups, r->lost_drops);
 	}
 	if (rc == 1) {
 		printf("VIOLATION %s\n", s.first);

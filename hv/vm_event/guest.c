@@ -23,6 +23,13 @@ static enum vm_event_rc claim_phase(struct hv_vm_event *ve, unsigned cpu,
 		vm_event_mark_and_sleep(ve, cpu, r, v);
 		return VE_AGAIN;
 	}
+	if (rc > 0 && c->req.type == VM_EVENT_TYPE_DROP) {
+		/* Before the seed p2m_mem_paging_drop_page sent nothing when
+		 * the ring was full ("a full ring will lead to harmless
+		 * inconsistency in the pager"): the notification is lost. */
+		c->phase = VE_PHASE_IDLE;
+		return VE_LOST;
+	}
 	if (rc > 0)
 		return VE_AGAIN; /* before the seed: paused, retries the claim */
 	c->phase = VE_PHASE_PUT;

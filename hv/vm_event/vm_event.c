@@ -178,13 +178,16 @@ int vm_event_enable(struct hv_vm_event *ve, unsigned cpu, struct vm_event_ring *
 
 /* The seed refuses while the wait queue is not empty. A vCPU woken from
  * the queue that has not run yet still holds a claim and will put into
- * the ring, so outstanding claims (and, before the seed, vCPUs paused
- * with the ring's flag) refuse too (docs/seed-004.md). */
+ * the ring, and a vCPU whose request is unanswered stays paused until
+ * its response, so outstanding claims, unanswered requests (and, before
+ * the seed, vCPUs paused with the ring's flag) refuse too
+ * (docs/seed-004.md): the caller answers what is there and retries. */
 int vm_event_disable(struct hv_vm_event *ve, unsigned cpu, struct vm_event_ring *r)
 {
 	if (!r->enabled)
 		return -ENOENT;
-	if (r->nwq || r->woken || r->target_producers || r->foreign_producers || flagged(r)) {
+	if (r->nwq || r->woken || r->target_producers || r->foreign_producers || flagged(r) ||
+	    vm_event_free_requests(r) != (int)r->size) {
 		obs(ve, cpu, VE_DISABLE_BUSY, r, NULL, r->nwq);
 		return -EBUSY;
 	}

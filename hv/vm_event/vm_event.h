@@ -161,6 +161,7 @@ enum vm_event_rc {
 	VE_DONE = 0,     /* request placed (and the vCPU paused if it must be) */
 	VE_AGAIN = 1,    /* the vCPU sleeps; call again when it may run */
 	VE_NO_RING = 2,  /* no listener: nothing sent (paging, sharing) */
+	VE_LOST = 3,     /* before the seed: a drop not sent, the ring full */
 };
 
 void vm_event_init(struct hv_vm_event *ve, struct hv *hv, struct hv_pv *pv,
@@ -172,8 +173,9 @@ struct vm_event_ring *vm_event_ring_of(struct hv_vm_event *ve, unsigned domain, 
  * -EEXIST, -EINVAL, -ENOMEM. */
 int vm_event_enable(struct hv_vm_event *ve, unsigned cpu, struct vm_event_ring *r,
                     uint32_t slots);
-/* mem_event_disable: -EBUSY while vCPUs wait on the queue or claimed
- * slots are outstanding; -ENOENT when not enabled. */
+/* mem_event_disable: -EBUSY while vCPUs wait on the queue, claimed
+ * slots are outstanding or requests are unanswered; -ENOENT when not
+ * enabled. */
 int vm_event_disable(struct hv_vm_event *ve, unsigned cpu, struct vm_event_ring *r);
 
 /* RING_FREE_REQUESTS of the front ring (negative only after a bug). */
