@@ -676,10 +676,12 @@ static int parse_ring_disable(struct loader *L, const struct opctx *o, struct op
 
 static int parse_vm_event(struct loader *L, const struct opctx *o, struct op *op)
 {
-	static const char *const kinds[] = {"populate", "drop", "access", "share", NULL};
-	static const uint32_t types[] = {SC_VE_POPULATE, SC_VE_DROP, SC_VE_ACCESS, SC_VE_SHARE};
+	static const char *const kinds[] = {"populate", "drop", "access", "share",
+	                                    "populate_back", NULL};
+	static const uint32_t types[] = {SC_VE_POPULATE, SC_VE_DROP, SC_VE_ACCESS, SC_VE_SHARE,
+	                                 SC_VE_POPULATE_BACK};
 	static const uint32_t ring_of[] = {RING_KIND_PAGING, RING_KIND_PAGING, RING_KIND_ACCESS,
-	                                   RING_KIND_SHARING};
+	                                   RING_KIND_SHARING, RING_KIND_PAGING};
 	int k;
 	op->count = 1;
 	op->gfn = 0x1000;

@@ -70,7 +70,8 @@ enum op_kind {
 	OP_RING_ENABLE,  /* domain ring [slots]: the helper sets up a ring */
 	OP_RING_DISABLE, /* domain ring [on_busy retries delay]: tear down */
 	OP_VM_EVENT,     /* domain vcpu kind [count gap gfn]: guest events
-	                    (populate | drop | access | share) */
+	                    (populate | drop | access | share | populate_back:
+	                    claim, then release: the gfn came back meanwhile) */
 	OP_FOREIGN,      /* domain ring [count hold release retry]: a foreign
 	                    producer claims, then puts (or releases) */
 	OP_HELPER,       /* domain ring [latency burst count]: the helper
@@ -169,7 +170,8 @@ struct op {
 };
 
 /* OP_VM_EVENT kinds (hv/vm_event's VM_EVENT_TYPE_* values). */
-enum { SC_VE_POPULATE = 1, SC_VE_DROP = 2, SC_VE_ACCESS = 3, SC_VE_SHARE = 4 };
+enum { SC_VE_POPULATE = 1, SC_VE_DROP = 2, SC_VE_ACCESS = 3, SC_VE_SHARE = 4,
+       SC_VE_POPULATE_BACK = 5 };
 /* OP_RING_DISABLE: what the caller does when disable is refused. */
 enum { SC_BUSY_FAIL = 0, SC_BUSY_RETRY = 1, SC_BUSY_DRAIN = 2 };
 

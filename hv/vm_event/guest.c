@@ -32,6 +32,11 @@ static enum vm_event_rc claim_phase(struct hv_vm_event *ve, unsigned cpu,
 	}
 	if (rc > 0)
 		return VE_AGAIN; /* before the seed: paused, retries the claim */
+	if (c->req.type == VM_EVENT_TYPE_POPULATE_BACK) {
+		vm_event_release_slot(ve, cpu, r, v);
+		c->phase = VE_PHASE_IDLE;
+		return VE_RELEASED;
+	}
 	c->phase = VE_PHASE_PUT;
 	if (c->req.type != VM_EVENT_TYPE_DROP) {
 		c->req.flags |= VM_EVENT_FLAG_VCPU_PAUSED;
@@ -59,6 +64,8 @@ enum vm_event_rc vm_event_guest(struct hv_vm_event *ve, unsigned cpu, struct hv_
 	}
 	if (c->phase == VE_PHASE_CLAIM) {
 		enum vm_event_rc rc = claim_phase(ve, cpu, r, v, c);
+		if (rc == VE_RELEASED)
+			return VE_DONE;
 		if (rc != VE_DONE)
 			return rc;
 	}

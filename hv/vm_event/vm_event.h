@@ -75,6 +75,10 @@ enum vm_event_type {
 	VM_EVENT_TYPE_DROP = 2,     /* paging: the gfn was dropped */
 	VM_EVENT_TYPE_ACCESS = 3,   /* access: a permission fault */
 	VM_EVENT_TYPE_SHARED = 4,   /* sharing: unshare found no memory */
+	/* Not a request: a populate that, after claiming its slot, finds the
+	 * gfn already on its way back and releases the slot (Xen's
+	 * p2m_mem_paging_populate, "gfn is already on its way back"). */
+	VM_EVENT_TYPE_POPULATE_BACK = 5,
 };
 
 /* One slot: 4 x 64 bits (type<<32|flags, gfn, vcpu, request id). */
@@ -162,6 +166,7 @@ enum vm_event_rc {
 	VE_AGAIN = 1,    /* the vCPU sleeps; call again when it may run */
 	VE_NO_RING = 2,  /* no listener: nothing sent (paging, sharing) */
 	VE_LOST = 3,     /* before the seed: a drop not sent, the ring full */
+	VE_RELEASED = 4, /* internal: the claimed slot was released */
 };
 
 void vm_event_init(struct hv_vm_event *ve, struct hv *hv, struct hv_pv *pv,
