@@ -282,6 +282,86 @@ static void emit_psc_freed(struct fx *x, bool bugs, struct want *w)
 	want(w, ev(x, EV_TABLE, TBL_FREE, -1, 0xc000, 1, 0, 0, 0, 0));
 }
 
+
+/* vm_event rings (seed 004). a: domain << 8 | kind; b: vcpu or nobody. */
+#define RING_P 0x100ull  /* domain 1, paging */
+#define RING_A 0x101ull  /* domain 1, access */
+#define V10 0x100ull     /* vcpu d1.0 */
+#define V11 0x101ull
+#define NEG(x) ((uint64_t)(int64_t)(x))
+
+static void emit_ring_accounting(struct fx *x, bool bugs, struct want *w)
+{
+	/* Near misses: a target claim and put that fill the ring exactly, a
+	 * foreign claim leaving one slot, a foreign claim before the seed
+	 * (arg 2) leaving none, a pause count back to 0, a vcpu_end. */
+	ev(x, EV_RING, RING_CLAIM, 1, 0x500ull, V10, 1, 1, 0, 1);
+	ev(x, EV_RING, RING_PUT, 1, 0x500ull, V10, 0, 0, 0, 7);
+	ev(x, EV_RING, RING_CLAIM, 2, 0x500ull, RING_NOBODY, 2, 0, 1, 0);
+	ev(x, EV_RING, RING_CLAIM, 2, 0x500ull, RING_NOBODY, 1, 0, 1, 2);
+	ev(x, EV_RING, RING_UNPAUSE, 0, 0x500ull, V10, 4, 0, 0, 0);
+	ev(x, EV_RING, RING_VCPU_END, -1, 0x1ff, V10, 0, 0, NEG(-1), 0);
+	ev(x, EV_RING, RING_CLAIM_FULL, 2, 0x500ull, RING_NOBODY, 0, 0, 0, 0);
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_RING, RING_PUT_FAIL, 2, 0x500ull, RING_NOBODY, 0, 0, 1, 0));
+	want(w, ev(x, EV_RING, RING_PUT, 1, 0x501ull, V11, NEG(-2), 0, 0, 9));
+	want(w, ev(x, EV_RING, RING_CLAIM, 2, 0x500ull, RING_NOBODY, 1, 0, 1, 0));
+	want(w, ev(x, EV_RING, RING_UNPAUSE, 0, 0x500ull, V11, 4, 0, 0, NEG(-1)));
+	want(w, ev(x, EV_RING, RING_RELEASE, 1, 0x500ull, V10, 4, 1, NEG(-1), 1));
+	want(w, ev(x, EV_RING, RING_PUT_FAIL, 1, 0x202, V10, 3, 0, 0, 1));
+}
+
+static void emit_ring_hang(struct fx *x, bool bugs, struct want *w)
+{
+	/* Near misses: free vCPUs at the end; a paused vCPU mid-run. */
+	ev(x, EV_RING, RING_VCPU_END, -1, 0x1ff, V10, 0, 0, NEG(-1), 0);
+	ev(x, EV_RING, RING_PAUSE, 0, 0x600ull, V11, 3, 0, 0, 1);
+	ev(x, EV_RING, RING_END, -1, 0x600ull, RING_NOBODY, 1, 0, 0, 0);
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_RING, RING_VCPU_END, -1, 0x1ff, V11, 1, 0, NEG(-1), 0));
+	want(w, ev(x, EV_RING, RING_VCPU_END, -1, 0x2ff, 0x203, 0, 1u << 5, NEG(-1), 0));
+	want(w, ev(x, EV_RING, RING_VCPU_END, -1, 0x1ff, V10, NEG(-1), 0, 0, 0));
+	want(w, ev(x, EV_RING, RING_VCPU_END, -1, 0x1ff, 0x102, 0, 0, 7, 0));
+}
+
+static void emit_ring_lost_request(struct fx *x, bool bugs, struct want *w)
+{
+	/* Near misses: a ring whose claims all end (put, release), every put
+	 * consumed; a ring ending with no operation at all; another ring's
+	 * operations do not count. */
+	ev(x, EV_RING, RING_CLAIM, 1, RING_P, V10, 3, 1, 0, 1);
+	ev(x, EV_RING, RING_PUT, 1, RING_P, V10, 2, 0, 0, 1);
+	ev(x, EV_RING, RING_CLAIM, 2, RING_P, RING_NOBODY, 2, 0, 1, 0);
+	ev(x, EV_RING, RING_RELEASE, 2, RING_P, RING_NOBODY, 2, 0, 0, 0);
+	ev(x, EV_RING, RING_CONSUME, 0, RING_P, RING_NOBODY, 2, 0, 0, 1);
+	ev(x, EV_RING, RING_CLAIM, 1, RING_A, V10, 3, 1, 0, 1);
+	ev(x, EV_RING, RING_END, -1, RING_P, RING_NOBODY, 4, 0, 0, 0);
+	ev(x, EV_RING, RING_END, -1, 0x302, RING_NOBODY, 4, 0, 0, 0);
+	if (!bugs)
+		return;
+	/* A claim that never ended; a put never consumed. */
+	want(w, ev(x, EV_RING, RING_END, -1, RING_A, RING_NOBODY, 3, 1, 0, 0));
+	ev(x, EV_RING, RING_CLAIM, 1, 0x402, V10, 3, 1, 0, 1);
+	ev(x, EV_RING, RING_PUT, 1, 0x402, V10, 3, 0, 0, 1);
+	want(w, ev(x, EV_RING, RING_END, -1, 0x402, RING_NOBODY, 3, 0, 0, 1));
+}
+
+static void emit_ring_lost_wakeup(struct fx *x, bool bugs, struct want *w)
+{
+	/* Near misses: no room ever; woken at the bound; a foreign stall. */
+	ev(x, EV_RING_STALL, STALL_WAITQ, 1, RING_P, V10, 100, 900, ~0ull, 0);
+	ev(x, EV_RING_STALL, STALL_WAITQ, 1, RING_P, V10, 100, 900, ~0ull, 1);
+	ev(x, EV_RING_STALL, STALL_NO_LISTENER, 1, RING_A, V11, 100, 500 + RING_WAKE_BOUND, 500, 0);
+	ev(x, EV_RING_STALL, STALL_FOREIGN, 2, RING_P, RING_NOBODY, 10, 90000, ~0ull, 0);
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_RING_STALL, STALL_WAITQ, 1, RING_P, V10, 100, 501 + RING_WAKE_BOUND, 500, 0));
+	want(w, ev(x, EV_RING_STALL, STALL_NO_LISTENER, 1, RING_A, V11, 100, 600, 600, 1));
+	want(w, ev(x, EV_RING_STALL, STALL_PAUSED_FULL, 3, 0x202, 0x203, 7, 70000, 8, 0));
+}
+
 struct prop_case {
 	const char *check;    /* checks/NAME.sql */
 	const char *property; /* its "-- property:" */
@@ -297,6 +377,10 @@ static const struct prop_case cases[] = {
 	{ "psc_freed_table", "psc-freed-table", emit_psc_freed },
 	{ "quiescent_stale", "quiescent-stale", emit_quiescent_stale },
 	{ "stale_access", "stale-access", emit_stale_access },
+	{ "vm_event_accounting", "ring-accounting", emit_ring_accounting },
+	{ "vm_event_hang", "ring-hang", emit_ring_hang },
+	{ "vm_event_lost_request", "ring-lost-request", emit_ring_lost_request },
+	{ "vm_event_lost_wakeup", "ring-lost-wakeup", emit_ring_lost_wakeup },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
