@@ -594,6 +594,8 @@ struct bad {
 #define OPS HDR "ops:\n"           /* ops[0] is on line 4, its '{' at col 5 */
 #define ROOT OPS "  - {op: pt_new, name: A}\n" /* ops[1] on line 5 */
 #define HVOPS HDR "hv: {}\nops:\n"  /* ops[0] on line 5, its '{' at col 5 */
+/* Two domains (0 and 1, with 1 and 2 vCPUs); ops[2] on line 8. */
+#define RINGOPS HDR "hv: {}\nrings: {}\nops:\n  - {op: domain, vcpus: 1}\n  - {op: domain, vcpus: 2}\n"
 
 static const struct bad bads[] = {
 	/* YAML syntax */
@@ -832,6 +834,45 @@ static const struct bad bads[] = {
 	 "ops[0]: missing required field 'pa' for op guest_map"},
 	{HVOPS "  - {op: guest_map, pa: 0x1000}\n", "t.yaml:5:5:",
 	 "ops[0]: missing required field 'va' for op guest_map"},
+	/* rings: and the ring ops (seed 004) */
+	{HDR "rings: {}\nops: []\n", "t.yaml:3:8:", "rings: needs an hv: section"},
+	{HDR "hv: {}\nrings: {mode: eager}\nops: []\n", "t.yaml:4:15:",
+	 "rings.mode: expected one of waitq, pause, got 'eager'"},
+	{HDR "hv: {}\nrings: {inject: [double_pause, frob]}\nops: []\n", "t.yaml:4:32:",
+	 "rings.inject[1]: expected one of put_off_by_one, double_pause, claim_off_by_one, "
+	 "no_wake_requesters, no_wake_waiters, release_foreign, no_full_check, got 'frob'"},
+	{HDR "hv: {}\nrings: {inject: [double_pause, double_pause]}\nops: []\n", "t.yaml:4:32:",
+	 "rings.inject[1]: listed twice"},
+	{HDR "hv: {}\nrings: {frob: 1}\nops: []\n", "t.yaml:4:9:", "unknown field 'frob' in rings"},
+	{HVOPS "  - {op: domain, vcpus: 1}\n  - {op: ring_enable, domain: 0, ring: paging}\n",
+	 "t.yaml:6:5:", "ops[1]: op ring_enable needs a rings: section"},
+	{RINGOPS "  - {op: ring_enable, domain: 2, ring: paging}\n", "t.yaml:8:31:",
+	 "ops[2].domain: no domain 2 (2 defined above)"},
+	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paged}\n", "t.yaml:8:40:",
+	 "ops[2].ring: expected one of paging, access, sharing, got 'paged'"},
+	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paging, slots: 3}\n", "t.yaml:8:55:",
+	 "ops[2].slots: 3 is not a power of two"},
+	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paging, slots: 128}\n", "t.yaml:8:55:",
+	 "ops[2].slots: 128 is out of range 1..64"},
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 2, kind: drop}\n", "t.yaml:8:37:",
+	 "ops[2].vcpu: no vCPU 2 in domain 1 (it has 2)"},
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0, kind: evict}\n", "t.yaml:8:46:",
+	 "ops[2].kind: expected one of populate, drop, access, share, populate_back, got 'evict'"},
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0}\n", "t.yaml:8:5:",
+	 "ops[2]: missing required field 'kind' for op vm_event"},
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0, kind: drop, count: 0}\n", "t.yaml:8:59:",
+	 "ops[2].count: 0 is out of range 1..1000000"},
+	{RINGOPS "  - {op: ring_disable, domain: 1, ring: paging, on_busy: wait}\n", "t.yaml:8:58:",
+	 "ops[2].on_busy: expected one of fail, retry, drain, got 'wait'"},
+	{RINGOPS "  - {op: foreign, domain: 1, ring: paging, release: 1}\n", "t.yaml:8:53:",
+	 "ops[2].release: expected true or false, got '1'"},
+	{RINGOPS "  - {op: helper, domain: 1, ring: paging, burst: 0}\n", "t.yaml:8:50:",
+	 "ops[2].burst: 0 is out of range 1..64"},
+	{RINGOPS "  - {op: helper_stall, domain: 1, ring: paging}\n", "t.yaml:8:5:",
+	 "ops[2]: missing required field 'cycles' for op helper_stall"},
+	{HDR "hv: {}\nrings: {}\nmachine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
+	 "      - {op: helper_stall, domain: 0, ring: paging, cycles: 1}\n", "t.yaml:10:14:",
+	 "ops[0].run[0].op: 'helper_stall' is not allowed inside an ipi run"},
 	/* aliases cannot make the walk recurse */
 	{HDR "ops: &a [*a]\n", "t.yaml:3:6:", "ops[0]: expected a mapping"},
 	{HDR "ops:\n  - &o {op: ipi, to: [1], run: [*o]}\nmachine: {cpus: 2}\n", "t.yaml:4:13:", "ops[0].run[0].op: 'ipi' is not allowed"},

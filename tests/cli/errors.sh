@@ -122,6 +122,21 @@ expect_err replay-no-arg "no trace given" "$HVSIM" replay
 n=$((n + 1))
 if ls "$T"/bad.hvtrace* >/dev/null 2>&1; then echo "FAIL trace-left-behind"; fail=$((fail + 1)); fi
 
+# A ring op on a CPU that reaches it before the domain exists (no barrier).
+cat >"$T/ring-early.yaml" <<'EOF2'
+hvsim: 1
+name: ring-early
+machine: {cpus: 2}
+hv: {}
+rings: {}
+ops:
+  - {op: domain, vcpus: 1}
+  - {op: domain, vcpus: 1}
+  - {op: vm_event, cpu: 1, domain: 1, vcpu: 0, kind: drop}
+EOF2
+expect_err ring-early "$T/ring-early.yaml:9:5: vm_event: domain 1 has not been created yet" \
+	"$HVSIM" run "$T/ring-early.yaml"
+
 expect_err bad-seed "--seed: 'x1' is not an unsigned integer" "$HVSIM" run "$ok" --seed x1
 expect_err negative-seed "--seed" "$HVSIM" run "$ok" --seed -4
 expect_err unknown-option "unknown option '--frob'" "$HVSIM" run "$ok" --frob
