@@ -51,6 +51,7 @@ struct loader {
 	uint32_t roots_cap;
 	uint32_t ndomains;   /* domain ops so far (ids 0..ndomains-1) */
 	uint32_t dom_vcpus[PV_MAX_DOMAINS];
+	int vcpu_cpu[PV_MAX_DOMAINS][PV_MAX_VCPUS]; /* vm_event: pinned pCPU + 1 */
 };
 
 /* The op being parsed. */
@@ -698,6 +699,13 @@ static int parse_vm_event(struct loader *L, const struct opctx *o, struct op *op
 		return -1;
 	op->ev_type = types[k];
 	op->ring = ring_of[k];
+	/* A vCPU runs on one pCPU: its events are that CPU's program. */
+	int *pin = &L->vcpu_cpu[op->domain][op->vcpu];
+	if (*pin && *pin != op->cpu + 1)
+		return y_err(&L->y, o->map, "%s: vCPU %" PRIu32 " of domain %" PRIu32 " runs on "
+		             "cpu %d (its first vm_event), not cpu %d", o->where, op->vcpu,
+		             op->domain, *pin - 1, op->cpu);
+	*pin = op->cpu + 1;
 	return 0;
 }
 

@@ -595,7 +595,7 @@ struct bad {
 #define ROOT OPS "  - {op: pt_new, name: A}\n" /* ops[1] on line 5 */
 #define HVOPS HDR "hv: {}\nops:\n"  /* ops[0] on line 5, its '{' at col 5 */
 /* Two domains (0 and 1, with 1 and 2 vCPUs); ops[2] on line 8. */
-#define RINGOPS HDR "hv: {}\nrings: {}\nops:\n  - {op: domain, vcpus: 1}\n  - {op: domain, vcpus: 2}\n"
+#define RINGOPS HDR "hv: {}\nrings: {}\nmachine: {cpus: 2}\nops:\n  - {op: domain, vcpus: 1}\n  - {op: domain, vcpus: 2}\n"
 
 static const struct bad bads[] = {
 	/* YAML syntax */
@@ -846,29 +846,32 @@ static const struct bad bads[] = {
 	{HDR "hv: {}\nrings: {frob: 1}\nops: []\n", "t.yaml:4:9:", "unknown field 'frob' in rings"},
 	{HVOPS "  - {op: domain, vcpus: 1}\n  - {op: ring_enable, domain: 0, ring: paging}\n",
 	 "t.yaml:6:5:", "ops[1]: op ring_enable needs a rings: section"},
-	{RINGOPS "  - {op: ring_enable, domain: 2, ring: paging}\n", "t.yaml:8:31:",
+	{RINGOPS "  - {op: ring_enable, domain: 2, ring: paging}\n", "t.yaml:9:31:",
 	 "ops[2].domain: no domain 2 (2 defined above)"},
-	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paged}\n", "t.yaml:8:40:",
+	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paged}\n", "t.yaml:9:40:",
 	 "ops[2].ring: expected one of paging, access, sharing, got 'paged'"},
-	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paging, slots: 3}\n", "t.yaml:8:55:",
+	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paging, slots: 3}\n", "t.yaml:9:55:",
 	 "ops[2].slots: 3 is not a power of two"},
-	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paging, slots: 128}\n", "t.yaml:8:55:",
+	{RINGOPS "  - {op: ring_enable, domain: 1, ring: paging, slots: 128}\n", "t.yaml:9:55:",
 	 "ops[2].slots: 128 is out of range 1..64"},
-	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 2, kind: drop}\n", "t.yaml:8:37:",
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 2, kind: drop}\n", "t.yaml:9:37:",
 	 "ops[2].vcpu: no vCPU 2 in domain 1 (it has 2)"},
-	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0, kind: evict}\n", "t.yaml:8:46:",
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0, kind: evict}\n", "t.yaml:9:46:",
 	 "ops[2].kind: expected one of populate, drop, access, share, populate_back, got 'evict'"},
-	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0}\n", "t.yaml:8:5:",
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0}\n", "t.yaml:9:5:",
 	 "ops[2]: missing required field 'kind' for op vm_event"},
-	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0, kind: drop, count: 0}\n", "t.yaml:8:59:",
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 0, kind: drop, count: 0}\n", "t.yaml:9:59:",
 	 "ops[2].count: 0 is out of range 1..1000000"},
-	{RINGOPS "  - {op: ring_disable, domain: 1, ring: paging, on_busy: wait}\n", "t.yaml:8:58:",
+	{RINGOPS "  - {op: vm_event, domain: 1, vcpu: 1, kind: drop}\n"
+	 "  - {op: vm_event, cpu: 1, domain: 1, vcpu: 1, kind: drop}\n", "t.yaml:10:5:",
+	 "ops[3]: vCPU 1 of domain 1 runs on cpu 0 (its first vm_event), not cpu 1"},
+	{RINGOPS "  - {op: ring_disable, domain: 1, ring: paging, on_busy: wait}\n", "t.yaml:9:58:",
 	 "ops[2].on_busy: expected one of fail, retry, drain, got 'wait'"},
-	{RINGOPS "  - {op: foreign, domain: 1, ring: paging, release: 1}\n", "t.yaml:8:53:",
+	{RINGOPS "  - {op: foreign, domain: 1, ring: paging, release: 1}\n", "t.yaml:9:53:",
 	 "ops[2].release: expected true or false, got '1'"},
-	{RINGOPS "  - {op: helper, domain: 1, ring: paging, burst: 0}\n", "t.yaml:8:50:",
+	{RINGOPS "  - {op: helper, domain: 1, ring: paging, burst: 0}\n", "t.yaml:9:50:",
 	 "ops[2].burst: 0 is out of range 1..64"},
-	{RINGOPS "  - {op: helper_stall, domain: 1, ring: paging}\n", "t.yaml:8:5:",
+	{RINGOPS "  - {op: helper_stall, domain: 1, ring: paging}\n", "t.yaml:9:5:",
 	 "ops[2]: missing required field 'cycles' for op helper_stall"},
 	{HDR "hv: {}\nrings: {}\nmachine: {cpus: 2}\nops:\n  - op: ipi\n    to: [1]\n    run:\n"
 	 "      - {op: helper_stall, domain: 0, ring: paging, cycles: 1}\n", "t.yaml:10:14:",
