@@ -1400,7 +1400,8 @@ static int rings_inject(struct loader *L, const yaml_node_t *n, uint32_t *out)
 	/* hv/vm_event's VM_EVENT_INJECT_* bits, in their order. */
 	static const char *const names[] = {"put_off_by_one", "double_pause", "claim_off_by_one",
 	                                    "no_wake_requesters", "no_wake_waiters",
-	                                    "release_foreign", "no_full_check", NULL};
+	                                    "release_foreign", "no_full_check", "disable_wq_only",
+	                                    NULL};
 	char ip[48];
 	int b;
 	if (y_want_seq(&L->y, n, "rings.inject"))

@@ -39,6 +39,7 @@ static const struct {
 	{"rings/twins/no-wake-waiters.yaml", "ring-lost-wakeup", 1u << 4},
 	{"rings/twins/release-foreign.yaml", "ring-accounting", 1u << 5},
 	{"rings/twins/no-full-check.yaml", "ring-accounting", 1u << 6},
+	{"rings/twins/disable-wq-only.yaml", "ring-hang", 1u << 7},
 };
 
 START_TEST(twin_reported_and_fix_holds)

@@ -186,8 +186,11 @@ int vm_event_disable(struct hv_vm_event *ve, unsigned cpu, struct vm_event_ring 
 {
 	if (!r->enabled)
 		return -ENOENT;
-	if (r->nwq || r->woken || r->target_producers || r->foreign_producers || flagged(r) ||
-	    vm_event_free_requests(r) != (int)r->size) {
+	bool busy = r->nwq || r->woken || r->target_producers || r->foreign_producers ||
+	            flagged(r) || vm_event_free_requests(r) != (int)r->size;
+	if (ve->inject & VM_EVENT_INJECT_DISABLE_WQ_ONLY)
+		busy = r->nwq != 0;
+	if (busy) {
 		obs(ve, cpu, VE_DISABLE_BUSY, r, NULL, r->nwq);
 		return -EBUSY;
 	}

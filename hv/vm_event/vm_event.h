@@ -65,6 +65,10 @@ enum vm_event_inject {
 	VM_EVENT_INJECT_RELEASE_FOREIGN = 1 << 5,
 	/* A put that does not check for a free slot at all. */
 	VM_EVENT_INJECT_NO_FULL_CHECK = 1 << 6,
+	/* The seed's disable check alone: refused only while the wait queue
+	 * is not empty (docs/seed-004.md: vCPUs woken but not yet run, and
+	 * vCPUs waiting for a response, are left behind). */
+	VM_EVENT_INJECT_DISABLE_WQ_ONLY = 1 << 7,
 };
 
 /* Request/response flags and types (mem_event.h). */
