@@ -596,8 +596,6 @@ static int ring_accounting(struct checker *c, const struct event *ev)
 			text_add(&t, "%u", ev->sub);
 		text_add(&t, " (target %" PRId64 ", foreign %" PRId64 ")", target, foreign);
 	}
-	/* "vcpu d.." comes first in the unpause text: the prefix is the
-	 * ring's, as in the query. */
 	return add_violation(c, "ring-accounting", ev, t.buf);
 }
 

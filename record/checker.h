@@ -10,6 +10,8 @@
  *                    PCIDE
  *   psc-freed-table  EV_TABLE free of a frame with live links, or with a
  *                    live ENVK_PSC envelope record pointing at it
+ *   ring-*           the vm_event rings (seed 004): EV_RING and
+ *                    EV_RING_STALL (checks/vm_event_*.sql)
  *
  * Violations are kept in event order (the order the events arrive).
  */
