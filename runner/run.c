@@ -245,16 +245,17 @@ static int step_op(struct sched *s, unsigned cpu)
 	return rc;
 }
 
-/* Every CPU but `cpu` has finished its program, or waits in a helper
- * that runs until idle and has nothing to do. */
+/* Every CPU but `cpu` has finished its program, waits at a barrier (the
+ * helper must get there too), or waits in a helper that runs until idle
+ * and has nothing to do. */
 static bool others_done(void *ctx, unsigned cpu)
 {
 	struct sched *s = ctx;
 	for (unsigned c = 0; c < s->sc->ncpus; c++) {
 		const struct agent *a = &s->a[c];
-		if (c == cpu || a->pc >= a->n)
+		if (c == cpu || a->pc >= a->n || a->waiting)
 			continue;
-		if (a->waiting || !ring_helper_idle(&s->ox, &s->sc->ops[a->prog[a->pc]]))
+		if (!ring_helper_idle(&s->ox, &s->sc->ops[a->prog[a->pc]]))
 			return false;
 	}
 	return true;
