@@ -422,6 +422,37 @@ START_TEST(resume_unpauses_and_balances_pause_counts)
 }
 END_TEST
 
+START_TEST(share_and_populate_without_a_listener_do_not_sleep)
+{
+	setup();
+	/* Only an access fault sleeps for want of a listener; a populate or
+	 * an unshare with no ring simply sends nothing. */
+	ck_assert_int_eq(vm_event_guest(&F.ve, 0, V(0), VM_EVENT_SHARING, VM_EVENT_TYPE_SHARED, 7),
+	                 VE_NO_RING);
+	ck_assert_int_eq(vm_event_guest(&F.ve, 0, V(1), VM_EVENT_PAGING, VM_EVENT_TYPE_POPULATE, 8),
+	                 VE_NO_RING);
+	ck_assert(hv_vcpu_runnable(&V(0)->run));
+	ck_assert(hv_vcpu_runnable(&V(1)->run));
+	ck_assert_uint_eq(count(VE_MARK_SLEEP), 0);
+	/* With the sharing ring: a request with VCPU_PAUSED, the vCPU paused
+	 * after the put (mem_sharing_notify_helper). */
+	struct vm_event_ring *r = ring(VM_EVENT_SHARING);
+	vm_event_enable(&F.ve, 0, r, 2);
+	ck_assert_int_eq(vm_event_guest(&F.ve, 0, V(0), VM_EVENT_SHARING, VM_EVENT_TYPE_SHARED, 7),
+	                 VE_DONE);
+	ck_assert_uint_eq(slot_word(r, 0, 0), (uint64_t)VM_EVENT_TYPE_SHARED << 32 |
+	                                          VM_EVENT_FLAG_VCPU_PAUSED);
+	ck_assert_uint_eq(slot_word(r, 0, 1), 7);
+	ck_assert_uint_eq(hv_vcpu_runstate(&V(0)->run), HV_PAUSED);
+	respond(r, 0, 0);
+	vm_event_resume(&F.ve, 0, r);
+	ck_assert(hv_vcpu_runnable(&V(0)->run));
+	/* The other rings were never touched. */
+	ck_assert_uint_eq(ring(VM_EVENT_PAGING)->claims, 0);
+	ck_assert(!ring(VM_EVENT_ACCESS)->enabled);
+}
+END_TEST
+
 START_TEST(disable_refused_while_anyone_waits)
 {
 	setup();
@@ -538,6 +569,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wake_requesters_wakes_only_as_many_as_free_slots);
 	tcase_add_test(tc, wake_waiters_wakes_every_flagged_vcpu_of_its_ring);
 	tcase_add_test(tc, resume_unpauses_and_balances_pause_counts);
+	tcase_add_test(tc, share_and_populate_without_a_listener_do_not_sleep);
 	tcase_add_test(tc, disable_refused_while_anyone_waits);
 	tcase_add_test(tc, pause_mode_pauses_on_full_and_wakes_all);
 	tcase_add_test(tc, mutation_put_off_by_one_takes_a_foreign_slot);
