@@ -34,6 +34,7 @@ struct vstate {
 
 struct helper_ring {
 	bool used;
+	uint64_t gen;                    /* enables so far: which ring page */
 	uint32_t req_cons, rsp_prod_pvt; /* back ring (the helper's) */
 	uint64_t notified_at;
 };
@@ -46,6 +47,7 @@ struct cpu_prog {
 	bool handling;
 	uint64_t words[4];
 	uint64_t batch;
+	uint64_t gen;       /* the ring (helper_ring.gen) the request came from */
 	int phase;
 	uint32_t retries;
 	bool stalled;
@@ -320,7 +322,8 @@ static int ring_enable(struct ring_world *w, struct op_ctx *x, const struct op *
 		return op_input_error(x, op, "out of simulated frames (machine.memory_frames)");
 	if (rc)
 		return op_input_error(x, op, "the hypervisor refused the ring (%s)", strerror(-rc));
-	w->h[op->domain][op->ring] = (struct helper_ring){.used = true};
+	uint64_t gen = w->h[op->domain][op->ring].gen + 1;
+	w->h[op->domain][op->ring] = (struct helper_ring){.used = true, .gen = gen};
 	return 0;
 }
 
@@ -390,6 +393,14 @@ static int helper(struct ring_world *w, struct op_ctx *x, const struct op *op, u
                   struct cpu_prog *c)
 {
 	struct vm_event_ring *r = ring_for(w, op);
+	if ((c->handling || c->batch) &&
+	    (!r->enabled || c->gen != w->h[op->domain][op->ring].gen)) {
+		/* The ring went away under the helper (only the seed's disable
+		 * check lets it, rings.inject disable_wq_only): what it held
+		 * is lost with it. */
+		c->handling = false;
+		c->batch = 0;
+	}
 	if (c->handling) {
 		answer(w, cpu, r, c->words);
 		c->handling = false;
@@ -406,6 +417,7 @@ static int helper(struct ring_world *w, struct op_ctx *x, const struct op *op, u
 	if (avail(w, r)) {
 		take(w, cpu, r, c->words);
 		c->handling = true;
+		c->gen = w->h[op->domain][op->ring].gen;
 		c->next_at = w->m->cpus[cpu].clock + op->latency;
 		return RING_OP_AGAIN;
 	}

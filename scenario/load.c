@@ -1401,7 +1401,7 @@ static int rings_inject(struct loader *L, const yaml_node_t *n, uint32_t *out)
 	static const char *const names[] = {"put_off_by_one", "double_pause", "claim_off_by_one",
 	                                    "no_wake_requesters", "no_wake_waiters",
 	                                    "release_foreign", "no_full_check", "disable_wq_only",
-	                                    NULL};
+	                                    "release_no_wake", NULL};
 	char ip[48];
 	int b;
 	if (y_want_seq(&L->y, n, "rings.inject"))

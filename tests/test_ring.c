@@ -557,6 +557,40 @@ START_TEST(mutation_double_pause_hangs_the_vcpu)
 }
 END_TEST
 
+/* A released foreign claim is room for a sleeper: later Xen kicks the
+ * waiters; the seed's release_slot did not (VM_EVENT_INJECT_RELEASE_NO_WAKE). */
+START_TEST(release_wakes_requesters)
+{
+	for (unsigned bug = 0; bug < 2; bug++) {
+		setup_mode(VM_EVENT_MODE_WAITQ, bug ? VM_EVENT_INJECT_RELEASE_NO_WAKE : 0);
+		struct vm_event_ring *r = ring(VM_EVENT_PAGING);
+		vm_event_enable(&F.ve, 0, r, 4);
+		for (unsigned i = 0; i < 3; i++)
+			ck_assert_int_eq(vm_event_claim_slot(&F.ve, 0, r, NULL), 0);
+		struct vm_event_req q = req(VM_EVENT_TYPE_DROP, 1, 0);
+		vm_event_claim_slot(&F.ve, 0, r, V(0));
+		ck_assert_int_eq(vm_event_put_request(&F.ve, 0, r, V(0), &q), 0);
+		vm_event_claim_slot(&F.ve, 0, r, V(0));
+		ck_assert_int_eq(vm_event_put_request(&F.ve, 0, r, V(0), &q), 1); /* 3 <= 3 */
+		vm_event_release_slot(&F.ve, 0, r, NULL);
+		ck_assert_uint_eq(count(VE_ROOM), 1);
+		ck_assert_int_eq(hv_vcpu_runnable(&V(0)->run), !bug);
+		ck_assert_uint_eq(r->nwq, bug);
+	}
+	/* Before the seed a release unpauses nobody either. */
+	setup_mode(VM_EVENT_MODE_PAUSE, 0);
+	struct vm_event_ring *r = ring(VM_EVENT_PAGING);
+	vm_event_enable(&F.ve, 0, r, 2);
+	vm_event_claim_slot(&F.ve, 0, r, NULL);
+	vm_event_claim_slot(&F.ve, 0, r, NULL);
+	ck_assert_int_eq(vm_event_guest(&F.ve, 0, V(1), 0, VM_EVENT_TYPE_POPULATE, 1), VE_AGAIN);
+	vm_event_release_slot(&F.ve, 0, r, NULL);
+	vm_event_release_slot(&F.ve, 0, r, NULL);
+	ck_assert(!hv_vcpu_runnable(&V(1)->run));
+	ck_assert_uint_eq(count(VE_ROOM), 2); /* it had room, twice */
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -572,6 +606,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, share_and_populate_without_a_listener_do_not_sleep);
 	tcase_add_test(tc, disable_refused_while_anyone_waits);
 	tcase_add_test(tc, pause_mode_pauses_on_full_and_wakes_all);
+	tcase_add_test(tc, release_wakes_requesters);
 	tcase_add_test(tc, mutation_put_off_by_one_takes_a_foreign_slot);
 	tcase_add_test(tc, mutation_double_pause_hangs_the_vcpu);
 	suite_add_tcase(s, tc);

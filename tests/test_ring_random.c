@@ -75,6 +75,7 @@ static const struct {
 	{"no_wake_requesters", "ring-lost-wakeup"},
 	{"no_full_check", "ring-accounting"},
 	{"release_foreign", "ring-accounting"},
+	{"disable_wq_only", "ring-hang"},
 };
 
 START_TEST(random_runs_catch_injected_bugs)

@@ -841,7 +841,7 @@ static const struct bad bads[] = {
 	{HDR "hv: {}\nrings: {inject: [double_pause, frob]}\nops: []\n", "t.yaml:4:32:",
 	 "rings.inject[1]: expected one of put_off_by_one, double_pause, claim_off_by_one, "
 	 "no_wake_requesters, no_wake_waiters, release_foreign, no_full_check, disable_wq_only, "
-	 "got 'frob'"},
+	 "release_no_wake, got 'frob'"},
 	{HDR "hv: {}\nrings: {inject: [double_pause, double_pause]}\nops: []\n", "t.yaml:4:32:",
 	 "rings.inject[1]: listed twice"},
 	{HDR "hv: {}\nrings: {frob: 1}\nops: []\n", "t.yaml:4:9:", "unknown field 'frob' in rings"},

@@ -252,6 +252,12 @@ void vm_event_release_slot(struct hv_vm_event *ve, unsigned cpu, struct vm_event
 		r->foreign_producers--;
 	r->releases++;
 	obs(ve, cpu, VE_RELEASE, r, curr, is_target(r, curr));
+	/* A released claim is room for a sleeper. Kick the waiters, as
+	 * later Xen's vm_event_release_slot does; the seed's wakes nobody,
+	 * and neither did release before it (mode pause). */
+	note_room(ve, cpu, r);
+	if (ve->mode == VM_EVENT_MODE_WAITQ && !(ve->inject & VM_EVENT_INJECT_RELEASE_NO_WAKE))
+		vm_event_wake_requesters(ve, cpu, r);
 }
 
 int vm_event_put_request(struct hv_vm_event *ve, unsigned cpu, struct vm_event_ring *r,

@@ -69,6 +69,10 @@ enum vm_event_inject {
 	 * is not empty (docs/seed-004.md: vCPUs woken but not yet run, and
 	 * vCPUs waiting for a response, are left behind). */
 	VM_EVENT_INJECT_DISABLE_WQ_ONLY = 1 << 7,
+	/* The seed's mem_event_release_slot, which wakes nobody: a vCPU that
+	 * sleeps because foreign producers claimed the free slots is not
+	 * woken when they release them (later Xen: "Kick any waiters"). */
+	VM_EVENT_INJECT_RELEASE_NO_WAKE = 1 << 8,
 };
 
 /* Request/response flags and types (mem_event.h). */
