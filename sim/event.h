@@ -30,6 +30,14 @@
  *  EV_NOTE         0                 arg        0            0              0                0                 0
  *  EV_CHECK        CHECK_* kind      va / frame expected     actual         op index         cpu checked       pages / count
  *  EV_HV_OP        op kind           va         pages        map steps      shatters<<32|merges  tables alloc<<32|freed  flush calls (local + IPI rounds)
+ *  EV_DMA          IOMMU_ACC_*       iova       pa or 0      sid<<16|did    path|fault<<8|stale<<16|env_stale<<17  device<<32|len  unit<<32|io domain (or 0xffffffff)
+ *  EV_IOTLB_FILL   0 leaf / 1 np     iova base  pa base      did            size log2        perm             unit
+ *  EV_IOMMU_INV    IOINV_* kind      did        base         size log2      removed (concrete) removed (envelope)  unit<<32|command index
+ *  EV_IO_OP        IOOP_* kind       dfn        mfn          pages          io domain        IOFLUSH_* | invalidations<<8 | elide<<31  rc (int64)
+ *  EV_IO_OWN       0 give / 1 take   io domain  pa           pages          0                0                 0
+ *
+ * The IOMMU events (sim/iommu/iommu.h, runner/iommu*.c) have cpu -1 when
+ * a device or the IOMMU itself acts, and carry the device's time.
  *
  * cpu is -1 for events not tied to a CPU (table alloc/free by the scenario).
  * caller is an interned string id (bus_intern) naming who issued the
@@ -62,6 +70,11 @@ enum ev_type {
 	EV_NOTE = 17,
 	EV_CHECK = 18,
 	EV_HV_OP = 19, /* one hypervisor operation's work, when it returns */
+	EV_DMA = 20,        /* one DMA transfer through an IOMMU */
+	EV_IOTLB_FILL = 21, /* an IOMMU cached a translation */
+	EV_IOMMU_INV = 22,  /* an IOMMU carried out an invalidation */
+	EV_IO_OP = 23,      /* one hypervisor IOMMU operation, when it returns */
+	EV_IO_OWN = 24,     /* frames given to / taken from an I/O domain */
 	EV__COUNT
 };
 

@@ -14,13 +14,21 @@
  * `submit` writes one at the tail, `process` lets the hardware consume
  * from head to tail in order.
  *
- * Like the CPU TLB (sim/tlb/tlb.h) the caches here are a concrete view:
- * they produce hits, misses, stale translations and cycle costs. There is
- * no envelope (may-cache set) for the IOMMU yet.
+ * Like the CPU TLB (sim/tlb/tlb.h) there are two views of what is cached,
+ * behind one fill/invalidate API (sim/iommu/cache.c):
+ *   - the concrete IOTLB: hits, misses, stale translations, cycle costs;
+ *   - the envelope (sim/iommu/ioenv.c): every translation the hardware MAY
+ *     still hold, whatever the replacement policy did. A translation enters
+ *     it when a walk finds it (CM=1: a not-present result too) and leaves it
+ *     only through an invalidation that covers it. Properties ask the
+ *     envelope, so a run where LRU happened to evict a stale entry still
+ *     reports the missing invalidation.
+ * Models never touch iotlb_fill/iotlb_inv_* directly: they call
+ * iommu_cache_fill / iommu_cache_inv, which keep both views and emit
+ * EV_IOTLB_FILL / EV_IOMMU_INV.
  *
- * Events: none emitted yet (no IOMMU event types exist; EV_NOTE is not
- * used either). Everything observable is in struct iommu_stats and the
- * fault log.
+ * Events carry io->now, the time of whoever drives the IOMMU (the DMA
+ * engine sets it before a translation, the platform before an MMIO write).
  *
  * Determinism: no pointers are compared or hashed, no randomness; two
  * runs with the same inputs give byte-identical statistics.
@@ -30,6 +38,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "sim/u64map.h"
 
 struct machine;
 struct iommu;
@@ -76,7 +86,11 @@ struct iommu_xlate {
 	uint8_t stale;    /* 1: served from a cache entry that no longer
 	                     matches the tables in memory (diagnostic: the
 	                     model re-walks to tell) */
-	uint8_t pad[3];
+	uint8_t env_stale; /* 1: the envelope holds a translation for this
+	                      page that differs from the tables: hardware MAY
+	                      have served it, whatever the concrete cache did */
+	uint8_t pad[2];
+	uint64_t env_pa;  /* that translation's pa (0: a cached not-present) */
 };
 
 /* One ring entry: a 128-bit VT-d descriptor or AMD-Vi command. */
@@ -217,6 +231,13 @@ struct iommu_ops {
 	uint32_t (*process)(struct iommu *io, uint32_t max);
 	/* Hardware reset: caches invalid, ring empty, fault log clear. */
 	void (*reset)(struct iommu *io);
+	/* Register access at a byte offset of the unit's MMIO page (VT-d spec
+	 * ch. 10, AMD-Vi spec §3.4). A write to the ring's tail register
+	 * makes the hardware process the ring (`process`) before it returns:
+	 * the model's hardware is synchronous. Unknown offsets read 0 and
+	 * ignore writes. */
+	uint64_t (*mmio_read)(struct iommu *io, uint32_t off);
+	void (*mmio_write)(struct iommu *io, uint32_t off, uint64_t val);
 	void (*fini)(struct iommu *io);
 };
 
@@ -233,22 +254,86 @@ struct iommu_queue {
 
 enum iommu_kind { IOMMU_VTD = 1, IOMMU_AMDVI = 2 };
 
+/* ---- Envelope (sim/iommu/ioenv.c) ----------------------------------------
+ * One record per (did, size, vpn); it holds up to IOENV_ALTS distinct
+ * translations that may be cached for that page (a modify without an
+ * invalidation adds one); more than that sets `many`, which is treated as
+ * "anything may be served". Records live in a vector with a free list and
+ * are found through a u64map keyed by ioenv_key(). */
+#define IOENV_ALTS 4u
+#define IOENV_MAX_RECORDS (1u << 22) /* bound: 4 M pages cached at once */
+
+struct ioenv_alt {
+	uint64_t pa_base; /* 0 for not-present */
+	uint8_t perm;
+	uint8_t np;
+	uint8_t pad[6];
+};
+
+struct ioenv_rec {
+	uint64_t vpn;
+	uint16_t did;
+	uint8_t size_log2;
+	uint8_t nalt;
+	uint8_t many;
+	uint8_t live;
+	uint8_t pad[2];
+	uint32_t next_free;
+	uint32_t pad2;
+	struct ioenv_alt alt[IOENV_ALTS];
+};
+
+struct ioenv {
+	struct ioenv_rec *r;
+	uint32_t n, cap, free_head, live;
+	struct u64map idx;
+};
+
+/* What the envelope allows for (did, iova) compared with what the tables
+ * say now (cur_pa/cur_perm/cur_np of the current walk). */
+struct ioenv_verdict {
+	uint32_t records;   /* records covering iova (any size) */
+	uint8_t may_stale;  /* an alternative differs from the current result */
+	uint8_t may_np;     /* a cached not-present result may be served */
+	uint8_t pad[2];
+	uint64_t stale_pa;  /* one differing translation's pa (for reports) */
+};
+
+void ioenv_init(struct ioenv *e);
+void ioenv_fini(struct ioenv *e);
+/* Adds a translation; returns 1 if it was new for that page, 0 if known. */
+int ioenv_add(struct ioenv *e, const struct iotlb_entry *p);
+uint32_t ioenv_inv_all(struct ioenv *e);
+uint32_t ioenv_inv_domain(struct ioenv *e, uint16_t did);
+uint32_t ioenv_inv_range(struct ioenv *e, uint16_t did, uint64_t base, unsigned size_log2);
+/* Compares every record covering iova in did with the current result
+ * (cur_np: the tables map nothing there). */
+struct ioenv_verdict ioenv_check(const struct ioenv *e, uint16_t did, uint64_t iova,
+                                 bool cur_np, uint64_t cur_pa, unsigned cur_perm);
+
 /* VT-d registers the model interprets. */
 struct vtd_regs {
 	uint64_t rtaddr;  /* root-table address (RTADDR_REG), 4 KiB aligned */
 	uint8_t cm;       /* CAP.CM caching mode */
 	uint8_t mamv;     /* CAP.MAMV: largest AM accepted */
 	uint8_t te;       /* GSTS.TES: translation enabled */
+	uint8_t qie;      /* GSTS.QIES: queued invalidation enabled */
+	uint8_t rtps;     /* GSTS.RTPS: root table pointer latched */
 	uint8_t iwc;      /* ICS.IWC: a wait with IF=1 completed */
 	uint8_t pfo;      /* FSTS.PFO: fault log overflowed */
-	uint8_t pad[3];
+	uint8_t pad[1];
+	uint64_t rtaddr_reg; /* RTADDR_REG as written; latched by SRTP */
 };
 
 struct iommu {
 	const struct iommu_ops *ops;
 	struct machine *m;
 	enum iommu_kind kind;
+	uint32_t unit;   /* index of this IOMMU on the platform (events) */
+	uint64_t now;    /* time of the current requester (events) */
+	uint32_t cmd_index; /* commands processed so far (EV_IOMMU_INV.f) */
 	struct iotlb iotlb;
+	struct ioenv env;
 	struct devc devc;
 	struct iommu_queue q;
 	struct vtd_regs vtd;
@@ -257,7 +342,29 @@ struct iommu {
 	struct iommu_stats st;
 };
 
-/* Construction parameters of a VT-d unit (legacy mode). */
+/* VT-d registers (spec §10.4) the model implements. */
+enum {
+	VTD_REG_CAP = 0x08,    /* CAP.CM is bit 7 */
+	VTD_REG_GCMD = 0x18,
+	VTD_REG_GSTS = 0x1c,
+	VTD_REG_RTADDR = 0x20,
+	VTD_REG_FSTS = 0x34,   /* PFO bit 0, IQE bit 4 */
+	VTD_REG_IQH = 0x80,    /* byte offset of the head: index << 4 */
+	VTD_REG_IQT = 0x88,
+	VTD_REG_IQA = 0x90,    /* base 63:12, QS 2:0 */
+	VTD_REG_ICS = 0x9c,    /* IWC bit 0 */
+};
+#define VTD_CAP_CM (1ull << 7)
+#define VTD_GCMD_TE (1u << 31)
+#define VTD_GCMD_SRTP (1u << 30)
+#define VTD_GCMD_QIE (1u << 26)
+#define VTD_FSTS_PFO (1u << 0)
+#define VTD_FSTS_IQE (1u << 4)
+
+/* Construction parameters of a VT-d unit (legacy mode). rtaddr and iq_base
+ * 0 leave the unit as firmware hands it over: translation and the queue
+ * disabled until software programs RTADDR/IQA and sets GCMD.SRTP, QIE and
+ * TE through the registers. */
 struct vtd_config {
 	uint64_t rtaddr;      /* root table (256 x 16 bytes) */
 	uint64_t iq_base;     /* invalidation queue, 4 KiB aligned */
@@ -274,6 +381,35 @@ int vtd_init(struct iommu *io, struct machine *m, const struct vtd_config *cfg);
  * invalidate globally afterwards). */
 void vtd_set_rtaddr(struct iommu *io, uint64_t rtaddr);
 
+/* ---- The cache layer every model uses (sim/iommu/cache.c) ---------------- */
+
+/* EV_IOMMU_INV.sub: what was invalidated. */
+enum {
+	IOINV_IOTLB_ALL = 1,
+	IOINV_IOTLB_DOMAIN = 2,
+	IOINV_IOTLB_RANGE = 3,
+	IOINV_DEVC_ALL = 4,
+	IOINV_DEVC_DOMAIN = 5,
+	IOINV_DEVC_DEVICE = 6,
+	IOINV_WAIT = 7, /* VT-d wait descriptor / AMD-Vi COMPLETION_WAIT */
+};
+
+/* Caches a translation in the concrete IOTLB and the envelope; emits
+ * EV_IOTLB_FILL. */
+void iommu_cache_fill(struct iommu *io, const struct iotlb_entry *p);
+/* Invalidates IOTLB entries in both views: kind IOINV_IOTLB_ALL (did and
+ * range ignored), _DOMAIN (range ignored) or _RANGE; emits EV_IOMMU_INV.
+ * Returns the concrete entries removed. */
+uint32_t iommu_cache_inv(struct iommu *io, unsigned kind, uint16_t did, uint64_t base,
+                         unsigned size_log2);
+/* Device-cache invalidation (VT-d context-cache, AMD-Vi DTE cache), with
+ * its event: IOINV_DEVC_ALL / _DOMAIN / _DEVICE (sid, fn_mask). */
+uint32_t iommu_devc_inv(struct iommu *io, unsigned kind, uint16_t did, uint16_t sid,
+                        uint16_t fn_mask);
+/* A completion (wait) was processed: an event, so a recording shows where
+ * the driver's synchronisation points fell. */
+void iommu_note_wait(struct iommu *io);
+
 static inline struct iommu_xlate iommu_translate(struct iommu *io, uint16_t sid,
                                                  uint64_t iova, unsigned acc)
 {
@@ -286,6 +422,14 @@ static inline int iommu_submit(struct iommu *io, const struct iommu_cmd *c)
 static inline uint32_t iommu_process(struct iommu *io, uint32_t max)
 {
 	return io->ops->process(io, max);
+}
+static inline uint64_t iommu_mmio_read(struct iommu *io, uint32_t off)
+{
+	return io->ops->mmio_read(io, off);
+}
+static inline void iommu_mmio_write(struct iommu *io, uint32_t off, uint64_t val)
+{
+	io->ops->mmio_write(io, off, val);
 }
 static inline void iommu_reset(struct iommu *io)
 {
