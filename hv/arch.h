@@ -34,6 +34,8 @@ static inline bool hv_cpumask_test(const struct hv_cpumask *m, unsigned cpu)
 	return (m->bits[cpu / 64] >> (cpu % 64)) & 1;
 }
 
+enum hv_iommu_hw { HV_IOMMU_HW_NONE = 0, HV_IOMMU_HW_VTD = 1, HV_IOMMU_HW_AMD = 2 };
+
 /* A cross-CPU call's handler: runs on `cpu` in interrupt context. */
 typedef void (*hv_ipi_fn)(void *hv, unsigned cpu, void *arg);
 
@@ -70,6 +72,13 @@ struct hv_arch {
 	 * and returns when all have finished (an IPI and its wait). */
 	void (*call_ipi)(void *ctx, unsigned from, const struct hv_cpumask *mask, hv_ipi_fn fn,
 	                 void *hv, void *arg);
+
+	/* The IOMMU the firmware tables describe (ACPI DMAR: VT-d; IVRS:
+	 * AMD-Vi), and its MMIO registers: a 32/64-bit register access at a
+	 * byte offset of unit's register page. */
+	unsigned iommu_kind; /* enum hv_iommu_hw */
+	uint64_t (*iommu_read)(void *ctx, unsigned cpu, unsigned unit, uint32_t off);
+	void (*iommu_write)(void *ctx, unsigned cpu, unsigned unit, uint32_t off, uint64_t val);
 
 	/* Names the hypervisor function on whose behalf what follows is done
 	 * (recorded with every event; NULL: back to the previous name). */

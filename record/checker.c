@@ -56,8 +56,10 @@ struct checker {
 };
 
 static const char *const property_names[] = {
-	"cache-flush", "hv-mapping", "pt-accounting", "xpti-isolation", "pge-pcide",
-	"psc-freed-table", "quiescent-stale", "stale-access", NULL,
+	"cache-flush", "hv-mapping", "pt-accounting", "xpti-isolation",
+	"dma-ownership", "iommu-map-visible", "iommu-one-flush", "iommu-stale-dma",
+	"iotlb-envelope", "pge-pcide", "psc-freed-table", "quiescent-stale", "stale-access",
+	NULL,
 };
 
 const char *const *checker_property_names(void)
@@ -458,6 +460,65 @@ static void text_pa_or_nothing(struct text *t, uint64_t v)
 		text_add(t, "pa 0x%" PRIx64, v);
 }
 
+/* EV_CHECK kinds of the IOMMU (runner/ioworld.h; same texts as
+ * checks/io_*.sql and checks/iotlb_envelope.sql). */
+static int on_io_check(struct checker *c, const struct event *ev)
+{
+	struct text t = { .len = 0 };
+	switch (ev->sub) {
+	case CHECK_IO_STALE:
+		text_add(&t, "after op %" PRId64 ": device %" PRId64 " (I/O domain %" PRId64
+		         ") reached pa 0x%" PRIx64 " through iova 0x%" PRIx64 "; the domain maps ",
+		         s64(ev->d), s64(ev->e), s64(ev->f), ev->c, ev->a);
+		text_pa_or_nothing(&t, ev->b);
+		text_add(&t, " there");
+		return add_violation(c, "iommu-stale-dma", ev, t.buf);
+	case CHECK_IO_MAP:
+		text_add(&t, "after op %" PRId64 ": device %" PRId64 " (I/O domain %" PRId64
+		         ") faulted at iova 0x%" PRIx64 ", which the domain maps to pa 0x%" PRIx64,
+		         s64(ev->d), s64(ev->e), s64(ev->f), ev->a, ev->b);
+		return add_violation(c, "iommu-map-visible", ev, t.buf);
+	case CHECK_IO_OWNER:
+		text_add(&t, "device %" PRId64 " (I/O domain %" PRId64 ") reached pa 0x%" PRIx64
+		         " through iova 0x%" PRIx64 "; the frame belongs to ", s64(ev->e),
+		         s64(ev->f), ev->c, ev->a);
+		if (ev->b == 0)
+			text_add(&t, "nobody (freed)");
+		else
+			text_add(&t, "I/O domain %" PRId64, s64(ev->b) - 1);
+		return add_violation(c, "dma-ownership", ev, t.buf);
+	case CHECK_IO_ENV:
+		text_add(&t, "after op %" PRId64 ": the IOTLB may still translate iova 0x%" PRIx64
+		         " of I/O domain %" PRId64 " to ", s64(ev->d), ev->a, s64(ev->f));
+		if (ev->c == UINT64_MAX)
+			text_add(&t, "a cached fault");
+		else
+			text_add(&t, "pa 0x%" PRIx64, ev->c);
+		text_add(&t, "; the domain maps ");
+		text_pa_or_nothing(&t, ev->b);
+		text_add(&t, " there");
+		return add_violation(c, "iotlb-envelope", ev, t.buf);
+	default:
+		return 0;
+	}
+}
+
+/* EV_IO_OP: with elision on, one map or unmap that returned 0 issues at
+ * most one IOTLB invalidation (checks/io_one_flush.sql). */
+static int on_io_op(struct checker *c, const struct event *ev)
+{
+	uint64_t invs = (ev->e >> IOOP_E_INV_SHIFT) & 0x7fffff;
+	if ((ev->sub != IOOP_MAP && ev->sub != IOOP_UNMAP) || !(ev->e & IOOP_E_ELIDE) ||
+	    ev->f != 0 || invs <= 1)
+		return 0;
+	struct text t = { .len = 0 };
+	text_add(&t, "%s of %" PRId64 " page(s) at dfn 0x%" PRIx64 " in I/O domain %" PRId64
+	         " issued %" PRId64 " IOTLB invalidations (elision allows one)",
+	         ev->sub == IOOP_MAP ? "map" : "unmap", s64(ev->c), ev->a, s64(ev->d),
+	         (int64_t)invs);
+	return add_violation(c, "iommu-one-flush", ev, t.buf);
+}
+
 /* EV_CHECK: the runner's checks after hypervisor operations (same texts
  * as checks/hv_*.sql). */
 static int on_check(struct checker *c, const struct event *ev)
@@ -496,7 +557,7 @@ static int on_check(struct checker *c, const struct event *ev)
 		         " changed memory type without a cache flush", s64(ev->d), s64(ev->f), ev->a);
 		return add_violation(c, "cache-flush", ev, t.buf);
 	default:
-		return 0;
+		return on_io_check(c, ev);
 	}
 }
 
@@ -522,6 +583,8 @@ static int chk_event(void *ctx, const struct event *ev)
 		return on_table(c, ev);
 	case EV_CHECK:
 		return on_check(c, ev);
+	case EV_IO_OP:
+		return on_io_op(c, ev);
 	default:
 		/* The mask admits nothing else. */
 		assert(0);
@@ -560,7 +623,8 @@ struct sink checker_sink(struct checker *c)
 		.name = "checker",
 		.mask = 1ull << EV_ACCESS | 1ull << EV_ENV_STALE |
 		        1ull << EV_CR_WRITE | 1ull << EV_ENV_ADD |
-		        1ull << EV_ENV_DROP | 1ull << EV_TABLE | 1ull << EV_CHECK,
+		        1ull << EV_ENV_DROP | 1ull << EV_TABLE | 1ull << EV_CHECK |
+		        1ull << EV_IO_OP,
 		.ctx = c,
 		.event = chk_event,
 		.string = NULL,

@@ -18,6 +18,7 @@
 
 #include "record/checker.h"
 #include "record/recorder.h"
+#include "runner/ioworld.h"
 #include "runner/ops.h"
 #include "runner/platform.h"
 #include "sim/cpu/cpu.h"
@@ -470,9 +471,18 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 			goto out;
 		}
 		s.ox.plat = plat;
+		if (sc->iommu.enabled && platform_iommu_init(plat, &sc->iommu, err, errlen) != 0) {
+			rc = 2;
+			goto out;
+		}
 	}
 	rc = schedule(&s);
 	summarise(&s, sum);
+	if (plat && plat->io) {
+		char line[512];
+		ioworld_report(plat->io, m.prof.clock_mhz, line, sizeof(line));
+		snprintf(sum->report, sizeof(sum->report), "%s\n", line);
+	}
 	sum->flushes_necessary = st.necessary;
 	sum->flushes_redundant = st.redundant;
 	sum->hits_l1 = st.path[PATH_L1];

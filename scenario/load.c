@@ -39,44 +39,17 @@
 #define CANONICAL_LOW_END 0x0000800000000000ull
 /* PV domains: hv/pv/pv.h's HV_MAX_DOMAINS and HV_MAX_VCPUS, and the
  * hypervisor's reserved L4 slots 256..271, which no guest may map. */
-#define PV_MAX_DOMAINS 16u
 #define PV_MAX_VCPUS 8u
 #define HV_RESERVED_START 0xffff800000000000ull
 #define HV_RESERVED_END 0xffff880000000000ull /* exclusive */
 
-struct loader {
-	struct yctx y;
-	struct scenario *s;
-	uint64_t budget;     /* ops (ipi run ops included) still allowed */
-	uint32_t roots_cap;
-	uint32_t ndomains;   /* domain ops so far (ids 0..ndomains-1) */
-	uint32_t dom_vcpus[PV_MAX_DOMAINS];
-};
-
-/* The op being parsed. */
-struct opctx {
-	const yaml_node_t *map;
-	const char *where;   /* "ops[3]" or "ops[3].run[0]" */
-	const char *name;    /* op name, for messages */
-	bool sub;            /* inside an ipi run */
-	struct yfields f;
-};
-
-struct op_spec {
-	const char *name;
-	enum op_kind kind;
-	bool in_ipi;               /* allowed inside an ipi run */
-	const char *const *keys;   /* own fields, NULL-terminated */
-	int (*parse)(struct loader *L, const struct opctx *o, struct op *op);
-};
-
-enum { OPT = 0, REQ = 1 };
+#include "scenario/load_internal.h"
 
 /* ---- field helpers ---------------------------------------------------- */
 
 /* 1: present (*n set); 0: absent and optional; -1: absent but required
  * (reported at the op). */
-static int field(struct loader *L, const struct opctx *o, const char *name,
+int field(struct loader *L, const struct opctx *o, const char *name,
                  int req, const yaml_node_t **n)
 {
 	*n = y_get(&o->f, name);
@@ -88,7 +61,7 @@ static int field(struct loader *L, const struct opctx *o, const char *name,
 	             o->where, name, o->name);
 }
 
-static int f_u64(struct loader *L, const struct opctx *o, const char *name,
+int f_u64(struct loader *L, const struct opctx *o, const char *name,
                  int req, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	const yaml_node_t *n;
@@ -100,7 +73,7 @@ static int f_u64(struct loader *L, const struct opctx *o, const char *name,
 	return y_u64_range(&L->y, n, p, lo, hi, out);
 }
 
-static int f_u32(struct loader *L, const struct opctx *o, const char *name,
+int f_u32(struct loader *L, const struct opctx *o, const char *name,
                  int req, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	uint64_t v = *out;
@@ -110,7 +83,7 @@ static int f_u32(struct loader *L, const struct opctx *o, const char *name,
 	return 0;
 }
 
-static int f_bool(struct loader *L, const struct opctx *o, const char *name,
+int f_bool(struct loader *L, const struct opctx *o, const char *name,
                   bool *out)
 {
 	const yaml_node_t *n;
@@ -452,7 +425,7 @@ static int parse_free(struct loader *L, const struct opctx *o, struct op *op)
 
 /* The hv_* ops act on the hypervisor core's own tables: the scenario must
  * configure it (load_top reads hv: before ops). */
-static int want_hv(struct loader *L, const struct opctx *o)
+int want_hv(struct loader *L, const struct opctx *o)
 {
 	if (L->s->hv.enabled)
 		return 0;
@@ -798,6 +771,18 @@ static const char *const k_domain[] = {"vcpus", "xpti", NULL};
 static const char *const k_vcpu_run[] = {"domain", "vcpu", NULL};
 static const char *const k_guest_map[] = {"va", "pa", "user", "flags", NULL};
 static const char *const k_lackey[] = {"file", "user", "limit", NULL};
+static const char *const k_io_domain[] = {"hw", NULL};
+static const char *const k_io_assign[] = {"domain", "device", NULL};
+static const char *const k_io_map[] = {"domain", "dfn", "mfn", "order", "flags", NULL};
+static const char *const k_io_unmap[] = {"domain", "dfn", "order", "free", NULL};
+static const char *const k_io_reassign[] = {"pa", "pages", "domain", NULL};
+static const char *const k_io_hwdom[] = {"domain", "pfn", "pages", NULL};
+static const char *const k_io_flush[] = {"domain", NULL};
+static const char *const k_dma[] = {"device", "iova", "len", "write", "result", NULL};
+static const char *const k_dma_stream[] = {"device", "iova", "pages", "len", "period",
+                                           "count", "write", NULL};
+static const char *const k_io_workload[] = {"domain", "device", "dfn", "mfn", "ios", "order",
+                                            "len", "window", "cpu_cycles", NULL};
 
 static const struct op_spec op_specs[] = {
 	{"pt_new", OP_PT_NEW, false, k_pt_new, parse_pt_new},
@@ -828,6 +813,16 @@ static const struct op_spec op_specs[] = {
 	{"syscall", OP_SYSCALL, false, k_none, parse_hv_none},
 	{"guest_map", OP_GUEST_MAP, false, k_guest_map, parse_guest_map},
 	{"lackey", OP_LACKEY, false, k_lackey, parse_lackey},
+	{"io_domain", OP_IO_DOMAIN, false, k_io_domain, parse_io_domain},
+	{"io_assign", OP_IO_ASSIGN, false, k_io_assign, parse_io_assign},
+	{"io_map", OP_IO_MAP, false, k_io_map, parse_io_map},
+	{"io_unmap", OP_IO_UNMAP, false, k_io_unmap, parse_io_unmap},
+	{"io_reassign", OP_IO_REASSIGN, false, k_io_reassign, parse_io_reassign},
+	{"io_hwdom_init", OP_IO_HWDOM_INIT, false, k_io_hwdom, parse_io_hwdom_init},
+	{"io_flush", OP_IO_FLUSH, false, k_io_flush, parse_io_flush},
+	{"dma", OP_DMA, false, k_dma, parse_dma},
+	{"dma_stream", OP_DMA_STREAM, false, k_dma_stream, parse_dma_stream},
+	{"io_workload", OP_IO_WORKLOAD, false, k_io_workload, parse_io_workload},
 };
 #define NSPECS (sizeof(op_specs) / sizeof(op_specs[0]))
 
@@ -1316,7 +1311,8 @@ static int load_ops(struct loader *L, const yaml_node_t *root,
 static int load_top(struct loader *L, const yaml_node_t *root)
 {
 	static const char *const keys[] = {"hvsim", "name", "description", "seed",
-	                                   "negative", "machine", "ops", "hv", NULL};
+	                                   "negative", "machine", "ops", "hv", "iommu",
+	                                   NULL};
 	struct yfields f;
 	if (!root || root->type != YAML_MAPPING_NODE)
 		return y_err(&L->y, root, "top level must be a mapping (hvsim: 1, "
@@ -1327,7 +1323,7 @@ static int load_top(struct loader *L, const yaml_node_t *root)
 		return -1;
 	/* hv before ops, wherever it is in the file: the hv_* ops need it. */
 	if (load_header(L, root, &f) || load_machine(L, f.val[5]) ||
-	    load_hv(L, f.val[7]))
+	    load_hv(L, f.val[7]) || load_iommu(L, f.val[8]))
 		return -1;
 	return load_ops(L, root, f.val[6]);
 }

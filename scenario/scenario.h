@@ -64,6 +64,18 @@ enum op_kind {
 	                   accesses of a Valgrind lackey trace
 	                   (--tool=lackey --trace-mem=yes), mapping each page
 	                   on first touch through the hypervisor */
+	OP_IO_DOMAIN,   /* [hw]: a new I/O domain (ids from 0 in file order) */
+	OP_IO_ASSIGN,   /* domain device: point the device at the domain */
+	OP_IO_MAP,      /* domain dfn mfn [order] [flags]: iommu_map */
+	OP_IO_UNMAP,    /* domain dfn [order] [free]: iommu_unmap; free gives
+	                   the frames back once it returned */
+	OP_IO_REASSIGN, /* pa pages domain: frames change owner */
+	OP_IO_HWDOM_INIT, /* domain pfn pages: the hardware domain's 1:1 map */
+	OP_IO_FLUSH,    /* domain: the deferred-unmap queue's flush */
+	OP_DMA,         /* device iova [len] [write] [expect]: one transfer */
+	OP_DMA_STREAM,  /* device iova pages [len] period count [write] */
+	OP_IO_WORKLOAD, /* domain device dfn mfn ios [order] [len] [window]
+	                   [cpu_cycles]: ios x (map, DMA, unmap) */
 	OP__COUNT
 };
 
@@ -113,6 +125,51 @@ enum { SC_PCID_OFF = 0, SC_PCID_ALL = 1, SC_PCID_XPTI = 2, SC_PCID_NOXPTI = 3 };
 #define SC_INJECT_INVLPG_UNDER_PCIDE 64u /* HV_INJECT_INVLPG_UNDER_PCIDE */
 #define SC_INJECT_XPTI_LEAK 128u         /* HV_INJECT_XPTI_LEAK */
 
+/* The IOMMU (scenario `iommu:` section, issue 6). */
+enum { SC_IOMMU_VTD = 1, SC_IOMMU_AMD = 2 };
+enum { SC_UNMAP_STRICT = 0, SC_UNMAP_DEFERRED = 1 };
+
+struct sc_iommu {
+	bool enabled;
+	int kind;             /* SC_IOMMU_* (default vtd) */
+	bool caching_mode;    /* VT-d CAP.CM (default false) */
+	bool elide;           /* flush elision, after the seed (default true) */
+	int unmap;            /* SC_UNMAP_* (default strict) */
+	uint32_t deferred_batch; /* default 256 */
+	uint32_t levels;      /* 3 or 4 (default 4) */
+	uint32_t iotlb_entries, iotlb_ways; /* 0: the model's defaults */
+	uint32_t inject;      /* hv/iommu/iommu.h HV_IOMMU_INJECT_* values */
+};
+
+#define SC_IO_INJECT_MODIFIED_AS_ADDED 1u  /* HV_IOMMU_INJECT_* */
+#define SC_IO_INJECT_MODIFIED_AS_NONE 2u
+#define SC_IO_INJECT_DONT_FLUSH_LEFT_SET 4u
+#define SC_IO_INJECT_FLUSH_TYPE_MIN 8u
+#define SC_IO_INJECT_FLUSH_FIRST_PAGE 16u
+#define SC_IO_INJECT_PTE_FLUSH_KEPT 32u
+#define SC_IO_INJECT_IGNORE_CM 64u
+
+/* OP_DMA expect. */
+enum { SC_DMA_ANY = 0, SC_DMA_OK = 1, SC_DMA_FAULT = 2 };
+
+/* The IOMMU ops' fields. */
+struct op_io {
+	uint64_t dfn, mfn;    /* frame numbers (IOVA >> 12, pa >> 12) */
+	uint64_t iova;        /* OP_DMA, OP_DMA_STREAM */
+	uint64_t pages;       /* OP_IO_REASSIGN, OP_IO_HWDOM_INIT, streams */
+	uint64_t period, count; /* OP_DMA_STREAM */
+	uint64_t ios, window, cpu_cycles; /* OP_IO_WORKLOAD */
+	uint32_t order;       /* map/unmap/workload: 2^order pages */
+	uint32_t flags;       /* IOMMUF_*: bit 0 readable, bit 1 writable */
+	uint32_t len;         /* DMA bytes */
+	uint16_t sid;         /* device */
+	uint8_t hw;           /* OP_IO_DOMAIN */
+	uint8_t write;        /* DMA direction */
+	uint8_t free;         /* OP_IO_UNMAP */
+	uint8_t expect;       /* SC_DMA_* */
+	uint8_t pad[2];
+};
+
 struct op {
 	enum op_kind kind;
 	uint32_t line, col; /* 1-based position of the op's mapping */
@@ -146,6 +203,7 @@ struct op {
 	struct op *sub;     /* OP_IPI: ops run by each target */
 	uint32_t nsub;
 	struct sc_expect expect;
+	struct op_io io;    /* the IOMMU ops */
 };
 
 struct scenario {
@@ -163,6 +221,7 @@ struct scenario {
 	bool has_seed;
 	char *negative;     /* twin scenarios: property expected to fire */
 	struct sc_hv hv;
+	struct sc_iommu iommu;
 	char **roots;       /* names from OP_PT_NEW, index = op.root */
 	uint32_t nroots;
 	struct op *ops;

@@ -199,7 +199,31 @@ enum {
 	CHECK_XPTI = 6,     /* while a guest subject to XPTI runs, hypervisor-
 	                       private va is translatable through root b
 	                       (c = pcid, or ENV_GLOBAL for global entries) */
+	/* The IOMMU checks (runner/ioworld.h): a = iova, b = the frame
+	 * address the reference expects (~0: nothing / a fault), c = what
+	 * happened (pa, or ~0 for a fault), d = op index, e = DMA device
+	 * index (~0 for a post-operation check), f = I/O domain. */
+	CHECK_IO_STALE = 7, /* DMA reached other than the mapping */
+	CHECK_IO_MAP = 8,   /* DMA to a returned mapping faulted */
+	CHECK_IO_OWNER = 9, /* DMA reached a frame the domain does not own
+	                       (b = owner domain + 1, 0 = nobody) */
+	CHECK_IO_ENV = 10,  /* after an operation, the IOTLB envelope may
+	                       serve c for iova (~0: a cached not-present) */
 };
+
+/* EV_IO_OP.sub: the hypervisor IOMMU operation (hv/iommu/iommu.h). */
+enum {
+	IOOP_DOMAIN = 1,
+	IOOP_ASSIGN = 2,
+	IOOP_MAP = 3,
+	IOOP_UNMAP = 4,
+	IOOP_HWDOM_INIT = 5,
+	IOOP_FLUSH = 6,     /* the deferred queue's flush */
+};
+/* EV_IO_OP.e: highest flush type (low byte), IOTLB invalidations the unit
+ * carried out during the operation (bits 8..30), elision on (bit 31). */
+#define IOOP_E_INV_SHIFT 8
+#define IOOP_E_ELIDE (1ull << 31)
 
 struct event {
 	uint64_t seq;   /* global sequence number, 1-based, no gaps */

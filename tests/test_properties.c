@@ -282,6 +282,43 @@ static void emit_psc_freed(struct fx *x, bool bugs, struct want *w)
 	want(w, ev(x, EV_TABLE, TBL_FREE, -1, 0xc000, 1, 0, 0, 0, 0));
 }
 
+static void emit_io_stale(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_STALE, 0);
+}
+
+static void emit_io_map(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_MAP, 0);
+}
+
+static void emit_io_owner(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_OWNER, 0);
+	if (bugs) /* a freed frame (owner 0) and another domain's */
+		want(w, ev(x, EV_CHECK, CHECK_IO_OWNER, -1, 0x1000, 0, 0x5000, 3, 1, 0));
+}
+
+static void emit_io_env(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_ENV, 0);
+}
+
+static void emit_io_one_flush(struct fx *x, bool bugs, struct want *w)
+{
+	const uint64_t el = IOOP_E_ELIDE, sh = IOOP_E_INV_SHIFT;
+	/* Near misses: one invalidation with elision; several without;
+	 * several on the error path (f != 0); several in a non-map op. */
+	ev(x, EV_IO_OP, IOOP_MAP, 0, 0x200, 0x400, 512, 0, 1 | 1ull << sh | el, 0);
+	ev(x, EV_IO_OP, IOOP_MAP, 0, 0x200, 0x400, 512, 0, 2 | 512ull << sh, 0);
+	ev(x, EV_IO_OP, IOOP_MAP, 1, 0x200, 0x400, 4, 1, 2 | 2ull << sh | el, (uint64_t)-22);
+	ev(x, EV_IO_OP, IOOP_HWDOM_INIT, 0, 0x100, 0x100, 16, 0, 3ull << sh | el, 0);
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_IO_OP, IOOP_MAP, 0, 0x200, 0x400, 512, 2, 2 | 2ull << sh | el, 0));
+	want(w, ev(x, EV_IO_OP, IOOP_UNMAP, 1, 0x7f00, 0, 256, 0, 2 | 256ull << sh | el, 0));
+}
+
 struct prop_case {
 	const char *check;    /* checks/NAME.sql */
 	const char *property; /* its "-- property:" */
@@ -293,6 +330,11 @@ static const struct prop_case cases[] = {
 	{ "hv_mapping", "hv-mapping", emit_hv_mapping },
 	{ "hv_pt_accounting", "pt-accounting", emit_pt_accounting },
 	{ "hv_xpti", "xpti-isolation", emit_xpti },
+	{ "io_dma_ownership", "dma-ownership", emit_io_owner },
+	{ "io_map_visible", "iommu-map-visible", emit_io_map },
+	{ "io_one_flush", "iommu-one-flush", emit_io_one_flush },
+	{ "io_stale_dma", "iommu-stale-dma", emit_io_stale },
+	{ "iotlb_envelope", "iotlb-envelope", emit_io_env },
 	{ "pge_pcide", "pge-pcide", emit_pge_pcide },
 	{ "psc_freed_table", "psc-freed-table", emit_psc_freed },
 	{ "quiescent_stale", "quiescent-stale", emit_quiescent_stale },

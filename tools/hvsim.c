@@ -267,6 +267,7 @@ static int cmd_run(int argc, char **argv)
 	       sc.name, s.seed, s.events, s.cycles, s.accesses, s.hits_l1, s.hits_l2, s.misses,
 	       s.fills, s.flushes, s.flushes_necessary, s.flushes_redundant, s.faults,
 	       s.quiesce_points);
+	fputs(s.report, stdout);
 	if (rc == 1) {
 		printf("VIOLATION %s\n", s.first);
 		if (s.violations > 1 || s.expect_failures)

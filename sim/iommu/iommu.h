@@ -355,6 +355,7 @@ enum {
 	VTD_REG_ICS = 0x9c,    /* IWC bit 0 */
 };
 #define VTD_CAP_CM (1ull << 7)
+#define VTD_CAP_MAMV_SHIFT 48 /* CAP.MAMV, bits 53:48 */
 #define VTD_GCMD_TE (1u << 31)
 #define VTD_GCMD_SRTP (1u << 30)
 #define VTD_GCMD_QIE (1u << 26)

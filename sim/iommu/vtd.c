@@ -475,7 +475,8 @@ static uint32_t vtd_process(struct iommu *io, uint32_t max)
 static uint64_t vtd_mmio_read(struct iommu *io, uint32_t off)
 {
 	switch (off) {
-	case VTD_REG_CAP: return io->vtd.cm ? VTD_CAP_CM : 0;
+	case VTD_REG_CAP:
+		return (io->vtd.cm ? VTD_CAP_CM : 0) | (uint64_t)io->vtd.mamv << 48;
 	case VTD_REG_GSTS:
 		return (io->vtd.te ? VTD_GCMD_TE : 0) | (io->vtd.rtps ? VTD_GCMD_SRTP : 0) |
 		       (io->vtd.qie ? VTD_GCMD_QIE : 0);
