@@ -338,7 +338,7 @@ struct amdvi_regs {
 	uint64_t evt_reg;      /* Event Log Base register as written */
 	uint64_t control;      /* Control register (AMDVI_CTL_*) */
 	uint64_t evt_base;     /* event log ring */
-	uint32_t evt_entries, evt_head, evt_tail;
+	uint32_t evt_entries, evt_head, evt_tail, pad1;
 	uint8_t evt_overflow;  /* Status.EventOverflow (RW1C) */
 	uint8_t evt_int;       /* Status.EventLogInt (RW1C) */
 	uint8_t comwait_int;   /* Status.ComWaitInt (RW1C) */
