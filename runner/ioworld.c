@@ -180,8 +180,14 @@ void ioworld_mmio_write(struct ioworld *w, unsigned cpu, uint32_t off, uint64_t 
 
 static int unit_init(struct ioworld *w, const struct sc_iommu *cfg, char *err, size_t errlen)
 {
-	if (cfg->kind != SC_IOMMU_VTD) {
-		snprintf(err, errlen, "iommu: kind amd: the AMD-Vi model is not built yet");
+	if (cfg->kind == SC_IOMMU_AMD) {
+		struct amdvi_config ac = {
+			.iotlb_entries = cfg->iotlb_entries,
+			.iotlb_ways = cfg->iotlb_ways,
+		};
+		if (amdvi_init(&w->unit, w->m, &ac) == 0)
+			return 0;
+		snprintf(err, errlen, "iommu: cannot build the AMD-Vi unit");
 		return -1;
 	}
 	struct vtd_config vc = {
