@@ -89,7 +89,14 @@ static void op_done(struct ioworld *w, unsigned cpu, unsigned kind, uint64_t dfn
 	ev.f = (uint64_t)(int64_t)rc;
 	machine_emit(w->m, &ev);
 	w->st.ops++;
-	w->st.op_cycles += w->m->cpus[cpu].clock - mk->t0;
+	uint64_t cycles = w->m->cpus[cpu].clock - mk->t0;
+	w->st.op_cycles += cycles;
+	if (kind == IOOP_MAP || kind == IOOP_UNMAP) {
+		uint32_t order = 0;
+		while (order < 63 && (1ull << order) < pages)
+			order++;
+		ioworld_row(w, kind, order, (uint32_t)op_type(w, mk), invs, cycles);
+	}
 }
 
 /* The deferred queue was flushed (explicitly or by a full batch): the
@@ -329,7 +336,9 @@ static int do_reassign(struct op_ctx *x, const struct op *op, unsigned cpu)
 /* A flush-bound I/O loop (the seed's question, hw-facts §3.3): each I/O
  * maps a buffer, the device writes it, and it is unmapped again; buffers
  * rotate through a window so that deferred mode never reuses an IOVA
- * before its flush. cpu_cycles is the rest of the I/O path per request. */
+ * before its flush. cpu_cycles is the rest of the I/O path per request.
+ * One I/O per scheduler step (x->again), so the CPUs' workloads
+ * interleave by time and contend for the unit's one queue. */
 static int do_workload(struct op_ctx *x, const struct op *op, unsigned cpu)
 {
 	struct ioworld *w = world(x);
@@ -337,22 +346,35 @@ static int do_workload(struct op_ctx *x, const struct op *op, unsigned cpu)
 	int dev = dev_index(w, op->io.sid);
 	if (dev < 0)
 		return op_input_error(x, op, "too many devices (at most %u)", DMA_MAX_DEVICES);
-	uint64_t t0 = c->clock, step = 1ull << op->io.order;
-	for (uint64_t i = 0; i < op->io.ios; i++) {
-		uint64_t k = (i % op->io.window) * step;
-		int rc = do_map(x, op, cpu, op->io.dfn + k, op->io.mfn + k, op->io.order, 3);
-		if (rc)
-			return rc;
-		ioworld_catch_up(w, c->clock);
-		dma_transfer(&w->dma, (uint32_t)dev, (op->io.dfn + k) << 12, op->io.len, true,
-		             c->clock);
-		cpu_charge(c, op->io.cpu_cycles);
-		rc = do_unmap(x, op, cpu, op->io.dfn + k, op->io.order, false);
-		if (rc)
-			return rc;
-	}
-	w->st.ios += op->io.ios;
+	uint64_t i = w->wl_done[cpu], step = 1ull << op->io.order;
+	if (i == 0)
+		w->wl_t0[cpu] = c->clock;
+	uint64_t t0 = c->clock;
+	uint64_t k = (i % op->io.window) * step;
+	int rc = do_map(x, op, cpu, op->io.dfn + k, op->io.mfn + k, op->io.order, 3);
+	if (rc)
+		return rc;
+	ioworld_catch_up(w, c->clock);
+	dma_transfer(&w->dma, (uint32_t)dev, (op->io.dfn + k) << 12, op->io.len, true, c->clock);
+	cpu_charge(c, op->io.cpu_cycles);
+	rc = do_unmap(x, op, cpu, op->io.dfn + k, op->io.order, false);
+	if (rc)
+		return rc;
+	w->st.ios++;
 	w->st.io_cycles += c->clock - t0;
+	if (++w->wl_done[cpu] < op->io.ios) {
+		x->again = true;
+		return 0;
+	}
+	w->wl_done[cpu] = 0; /* the next workload op on this CPU starts anew */
+	if (!w->st.io_t1 || w->wl_t0[cpu] < w->st.io_t0)
+		w->st.io_t0 = w->wl_t0[cpu];
+	if (c->clock > w->st.io_t1)
+		w->st.io_t1 = c->clock;
+	if (!((w->st.io_cpu_mask[cpu / 64] >> (cpu % 64)) & 1)) {
+		w->st.io_cpu_mask[cpu / 64] |= 1ull << (cpu % 64);
+		w->st.io_cpus++;
+	}
 	return 0;
 }
 

@@ -247,29 +247,77 @@ void ioworld_fini(struct ioworld *w)
 	memset(w, 0, sizeof(*w));
 }
 
+void ioworld_row(struct ioworld *w, uint32_t kind, uint32_t order, uint32_t type,
+                 uint64_t invs, uint64_t cycles)
+{
+	uint32_t i;
+	for (i = 0; i < w->nrows; i++)
+		if (w->rows[i].kind == kind && w->rows[i].order == order && w->rows[i].type == type)
+			break;
+	if (i == w->nrows) {
+		if (w->nrows == IOWORLD_ROWS)
+			return; /* the table is full: later kinds go uncounted */
+		w->rows[w->nrows++] = (struct iorow){.kind = kind, .order = order, .type = type};
+	}
+	w->rows[i].count++;
+	w->rows[i].invs += invs;
+	w->rows[i].cycles += cycles;
+}
+
+static int row_cmp(const void *x, const void *y)
+{
+	const struct iorow *a = x, *b = y;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return a->type < b->type ? -1 : a->type > b->type;
+}
+
+#define APPEND(...)                                                            \
+	do {                                                                   \
+		int n_ = snprintf(buf + used, used < cap ? cap - used : 0, __VA_ARGS__); \
+		if (n_ > 0)                                                    \
+			used += (size_t)n_;                                    \
+	} while (0)
+
 void ioworld_report(const struct ioworld *w, uint64_t freq_mhz, char *buf, size_t cap)
 {
+	static const char *const types[] = {"none", "added", "modified"};
 	const struct iommu_stats *h = &w->unit.st;
 	const struct hv_iommu_stats *s = &w->hv.st;
-	int n = snprintf(buf, cap,
-	                 "iommu %s%s%s: maps %" PRIu64 " (%" PRIu64 " pages), unmaps %" PRIu64
-	                 " (%" PRIu64 " pages), IOTLB invalidations %" PRIu64 " (page %" PRIu64
-	                 ", domain %" PRIu64 ", global %" PRIu64 "), waits %" PRIu64
-	                 ", flush calls %" PRIu64 " (elided %" PRIu64 "), op cycles %" PRIu64
-	                 "; dma %" PRIu64 " transfers, %" PRIu64 " faults, IOTLB hits %" PRIu64
-	                 " misses %" PRIu64,
-	                 w->hv.ops ? w->hv.ops->name : "?", w->unit.vtd.cm ? " cm" : "",
-	                 w->elide ? " elide" : " no-elide", s->maps, s->pages_mapped, s->unmaps,
-	                 s->pages_unmapped, h->inv_iotlb_page + h->inv_iotlb_domain +
-	                 h->inv_iotlb_global, h->inv_iotlb_page, h->inv_iotlb_domain,
-	                 h->inv_iotlb_global, h->waits, s->flush_calls, s->flushes_elided,
-	                 w->st.op_cycles, w->dma.st.transfers, w->dma.st.faults, h->iotlb_hits,
-	                 h->iotlb_misses);
-	if (n < 0 || (size_t)n >= cap || !w->st.ios || !w->st.io_cycles)
-		return;
-	/* IOPS: I/Os per second of the CPU time they took, at the profile's
-	 * clock (cycles / MHz = microseconds). */
-	uint64_t iops = w->st.ios * freq_mhz * 1000000ull / w->st.io_cycles;
-	snprintf(buf + n, cap - (size_t)n, "; %" PRIu64 " I/Os in %" PRIu64 " cycles: %" PRIu64
-	         " IOPS per CPU", w->st.ios, w->st.io_cycles, iops);
+	size_t used = 0;
+	buf[0] = 0;
+	APPEND("iommu %s%s%s%s: maps %" PRIu64 " (%" PRIu64 " pages), unmaps %" PRIu64 " (%" PRIu64
+	       " pages), IOTLB invalidations %" PRIu64 " (page %" PRIu64 ", domain %" PRIu64
+	       ", global %" PRIu64 "), waits %" PRIu64 ", flush calls %" PRIu64 " (elided %" PRIu64
+	       "), op cycles %" PRIu64 "; dma %" PRIu64 " transfers, %" PRIu64 " faults, IOTLB hits %"
+	       PRIu64 " misses %" PRIu64 "\n",
+	       w->hv.ops ? w->hv.ops->name : "?", w->unit.vtd.cm ? " cm" : "",
+	       w->elide ? " elide" : " no-elide", w->deferred ? " deferred" : " strict", s->maps,
+	       s->pages_mapped, s->unmaps, s->pages_unmapped,
+	       h->inv_iotlb_page + h->inv_iotlb_domain + h->inv_iotlb_global, h->inv_iotlb_page,
+	       h->inv_iotlb_domain, h->inv_iotlb_global, h->waits, s->flush_calls,
+	       s->flushes_elided, w->st.op_cycles, w->dma.st.transfers, w->dma.st.faults,
+	       h->iotlb_hits, h->iotlb_misses);
+	struct iorow rows[IOWORLD_ROWS];
+	memcpy(rows, w->rows, w->nrows * sizeof(rows[0]));
+	qsort(rows, w->nrows, sizeof(rows[0]), row_cmp);
+	for (uint32_t i = 0; i < w->nrows; i++) {
+		const struct iorow *r = &rows[i];
+		uint64_t inv100 = r->invs * 100 / r->count;
+		APPEND("  %-5s order %-2u %-8s x%-6" PRIu64 " invalidations/op %" PRIu64 ".%02" PRIu64
+		       "  cycles/op %" PRIu64 "\n", r->kind == IOOP_MAP ? "map" : "unmap", r->order,
+		       types[r->type], r->count, inv100 / 100, inv100 % 100, r->cycles / r->count);
+	}
+	if (w->st.ios && w->st.io_t1 > w->st.io_t0 && freq_mhz) {
+		/* Throughput over the span the workloads ran, at the profile's
+		 * clock: I/Os * cycles-per-second / cycles. */
+		uint64_t span = w->st.io_t1 - w->st.io_t0;
+		uint64_t kiops = w->st.ios * freq_mhz * 1000ull / span;
+		APPEND("  workload: %" PRIu64 " I/Os on %u CPU(s) in %" PRIu64 " cycles (%" PRIu64
+		       " MHz): %" PRIu64 ".%03" PRIu64 " M IOPS, %" PRIu64 " cycles per I/O per CPU\n",
+		       w->st.ios, w->st.io_cpus, span, freq_mhz, kiops / 1000, kiops % 1000,
+		       w->st.io_cycles / w->st.ios);
+	}
 }

@@ -44,11 +44,26 @@ struct ioref {
 	uint8_t pad[3];
 };
 
+/* One row of the seed-001 table: operations of one kind, order and
+ * highest flush type. */
+#define IOWORLD_ROWS 48u
+
+struct iorow {
+	uint32_t kind;   /* IOOP_MAP / IOOP_UNMAP */
+	uint32_t order;
+	uint32_t type;   /* enum iommu_flush_type, highest asked for */
+	uint32_t pad;
+	uint64_t count, invs, cycles;
+};
+
 struct ioworld_stats {
 	uint64_t ops, maps, unmaps, map_pages, unmap_pages;
 	uint64_t inv_iotlb, inv_waits, inv_other;
 	uint64_t op_cycles;   /* CPU cycles spent inside IOMMU operations */
 	uint64_t ios, io_cycles; /* io_workload: I/Os and their CPU cycles */
+	uint64_t io_t0, io_t1;   /* first start, last end of any workload */
+	uint32_t io_cpus;        /* CPUs that ran a workload (bitmap count) */
+	uint64_t io_cpu_mask[4];
 	uint64_t checks_failed;
 };
 
@@ -72,7 +87,10 @@ struct ioworld {
 	                                deferred flush */
 	uint32_t nzombies, capzombies;
 	struct ioworld_stats st;
-	struct iommu_stats hw0;      /* unit stats at the op's start */
+	uint64_t wl_done[256];       /* io_workload: I/Os done, per CPU */
+	uint64_t wl_t0[256];         /* io_workload: start, per CPU */
+	struct iorow rows[IOWORLD_ROWS];
+	uint32_t nrows;
 };
 
 /* Builds the unit (VT-d or AMD-Vi per cfg), the DMA engine and the
@@ -103,7 +121,12 @@ void ioworld_own(struct ioworld *w, int domain, uint64_t pfn, uint64_t pages);
 void ioworld_check_event(struct ioworld *w, unsigned kind, uint64_t iova, uint64_t expected,
                          uint64_t actual, uint64_t dev, uint32_t domain, uint64_t at);
 
-/* A one-line summary for the run report ("" when nothing happened). */
+/* Accounts one map/unmap in the seed-001 table. */
+void ioworld_row(struct ioworld *w, uint32_t kind, uint32_t order, uint32_t type,
+                 uint64_t invs, uint64_t cycles);
+
+/* The run report's IOMMU lines: totals, the per-operation table, and the
+ * workload's throughput. */
 void ioworld_report(const struct ioworld *w, uint64_t freq_mhz, char *buf, size_t cap);
 
 #endif

@@ -24,6 +24,9 @@ struct op_ctx {
 	uint64_t expect_failures;
 	char first_failure[512];
 	char err[512];        /* runtime input error (exit 2) */
+	bool again;           /* the op did one step of several and wants to
+	                         run again (io_workload: one I/O per step, so
+	                         CPUs interleave by time) */
 };
 
 /* 0 ok, 1 expectation failed (recorded), 2 input error (ctx->err). */

@@ -233,6 +233,10 @@ static int step_op(struct sched *s, unsigned cpu)
 	}
 	a->pc++;
 	int rc = op->kind == OP_IPI ? send_ipi(s, cpu, op) : op_exec(&s->ox, op, cpu);
+	if (s->ox.again) { /* a multi-step op: the same op is next again */
+		s->ox.again = false;
+		a->pc--;
+	}
 	jitter(s, cpu);
 	return rc;
 }
@@ -479,9 +483,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 	rc = schedule(&s);
 	summarise(&s, sum);
 	if (plat && plat->io) {
-		char line[512];
-		ioworld_report(plat->io, m.prof.clock_mhz, line, sizeof(line));
-		snprintf(sum->report, sizeof(sum->report), "%s\n", line);
+		ioworld_report(plat->io, m.prof.clock_mhz, sum->report, sizeof(sum->report));
 	}
 	sum->flushes_necessary = st.necessary;
 	sum->flushes_redundant = st.redundant;

@@ -46,7 +46,7 @@ struct run_summary {
 	uint64_t expect_failures;
 	char first[512];        /* first violation or failure, one line */
 	char props[256];        /* "stale-access,..." that fired, or "" */
-	char report[1024];      /* subsystem summary lines ("iommu ...\n"),
+	char report[4096];      /* subsystem summary lines ("iommu ...\n"),
 	                           or "" */
 	int exit_code;          /* 0 ok, 1 violation/expectation, 2 bad input */
 };
