@@ -221,3 +221,46 @@ SELECT e.seq, e.cycle, e.cpu,
 	e.e & 4294967295 AS tables_freed, e.f AS flush_calls, s.s AS caller
 FROM events e LEFT JOIN strings s ON s.id = e.caller
 WHERE e.type = 19;
+
+-- EV_DMA: one translated piece (at most a page) of a DMA (sim/iommu/dma.h).
+CREATE VIEW dma AS
+SELECT e.seq, e.cycle,
+	CASE e.sub WHEN 1 THEN 'read' WHEN 2 THEN 'write' ELSE e.sub END AS dir,
+	e.a AS iova, e.b AS pa, e.c >> 16 AS sid, e.c & 65535 AS did,
+	CASE e.d & 255 WHEN 0 THEN 'hit' WHEN 1 THEN 'walk' WHEN 2 THEN 'pass'
+		WHEN 3 THEN 'context' WHEN 4 THEN 'np_hit' ELSE e.d & 255 END AS path,
+	(e.d >> 8) & 255 AS fault, (e.d >> 16) & 1 AS stale, (e.d >> 17) & 1 AS env_stale,
+	e.e >> 32 AS device, e.e & 4294967295 AS len, e.f >> 32 AS unit
+FROM events e WHERE e.type = 20;
+
+-- EV_IOTLB_FILL: an IOMMU cached a translation (np = a not-present one).
+CREATE VIEW iotlb_fills AS
+SELECT e.seq, e.cycle, e.sub AS np, e.a AS iova, e.b AS pa, e.c AS did,
+	e.d AS size_log2, e.e AS perm, e.f AS unit
+FROM events e WHERE e.type = 21;
+
+-- EV_IOMMU_INV: an invalidation (or wait) the IOMMU carried out.
+CREATE VIEW iommu_invs AS
+SELECT e.seq, e.cycle,
+	CASE e.sub WHEN 1 THEN 'iotlb_all' WHEN 2 THEN 'iotlb_domain' WHEN 3 THEN 'iotlb_range'
+		WHEN 4 THEN 'devc_all' WHEN 5 THEN 'devc_domain' WHEN 6 THEN 'devc_device'
+		WHEN 7 THEN 'wait' ELSE e.sub END AS kind,
+	e.a AS did, e.b AS base, e.c AS size_log2, e.d AS removed, e.e AS removed_envelope,
+	e.f >> 32 AS unit, e.f & 4294967295 AS command, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 22;
+
+-- EV_IO_OP: one hypervisor IOMMU operation, when it returned.
+CREATE VIEW io_ops AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'domain' WHEN 2 THEN 'assign' WHEN 3 THEN 'map'
+		WHEN 4 THEN 'unmap' WHEN 5 THEN 'hwdom_init' WHEN 6 THEN 'flush' ELSE e.sub END AS op,
+	e.a AS dfn, e.b AS mfn, e.c AS pages, e.d AS domain,
+	CASE e.e & 255 WHEN 0 THEN 'none' WHEN 1 THEN 'added' ELSE 'modified' END AS flush_type,
+	(e.e >> 8) & 8388607 AS invalidations, (e.e >> 31) & 1 AS elide, e.f AS rc
+FROM events e WHERE e.type = 23;
+
+-- EV_IO_OWN: frames given to (0) or taken from (1) an I/O domain.
+CREATE VIEW io_owners AS
+SELECT e.seq, e.sub AS taken, e.a AS domain, e.b AS pa, e.c AS pages
+FROM events e WHERE e.type = 24;

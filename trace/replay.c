@@ -31,6 +31,11 @@ static const char *const field_names[EV__COUNT][6] = {
 	[EV_CACHE_FLUSH] = {"pa", "-", "-", "-", "-", "-"},
 	[EV_EXPECT] = {"op", "actual", "expected", "-", "-", "-"},
 	[EV_NOTE] = {"arg", "-", "-", "-", "-", "-"},
+	[EV_DMA] = {"iova", "pa", "sid_did", "path", "dev_len", "unit"},
+	[EV_IOTLB_FILL] = {"iova", "pa", "did", "log2", "perm", "unit"},
+	[EV_IOMMU_INV] = {"did", "base", "log2", "removed", "removed_env", "unit_cmd"},
+	[EV_IO_OP] = {"dfn", "mfn", "pages", "domain", "type_invs", "rc"},
+	[EV_IO_OWN] = {"domain", "pa", "pages", "-", "-", "-"},
 };
 
 void trace_describe_event(const struct event *ev, char *buf, size_t cap)
