@@ -348,7 +348,7 @@ static struct iommu_xlate xl_walk(struct iommu *io, struct iommu_xlate r,
 	io->st.iotlb_misses++;
 	io->st.walks++;
 	am_walk(io, ce, iova, &l, &io->st.walk_reads);
-	r.cycles = IOMMU_COST_IOTLB_MISS;
+	r.cycles = io->m->prof.iommu_iotlb_miss;
 	r.path = IOMMU_PATH_WALK;
 	if (l.fault == IOMMU_OK) {
 		struct iotlb_entry p;
@@ -488,7 +488,7 @@ static bool do_inv_dte(struct iommu *io, const struct iommu_cmd *c)
 	uint16_t devid = (uint16_t)c->lo;
 	iommu_devc_inv(io, IOINV_DEVC_DEVICE, cached_did(&io->devc, devid), devid, 0);
 	io->st.inv_cc_device++;
-	charge(io, AMDVI_COST_INV_DTE);
+	charge(io, io->m->prof.amdvi_inv_devtab);
 	return true;
 }
 
@@ -503,7 +503,7 @@ static bool do_inv_pages(struct iommu *io, const struct iommu_cmd *c)
 		return false;
 	uint16_t did = (uint16_t)(c->lo >> 32);
 	uint64_t addr = c->hi & ~0xfffull;
-	charge(io, AMDVI_COST_INV_PAGES_WAIT);
+	charge(io, io->m->prof.amdvi_inv_pages);
 	if (!(c->hi & AMDVI_INV_S)) {
 		iommu_cache_inv(io, IOINV_IOTLB_RANGE, did, addr, 12);
 		io->st.inv_iotlb_page++;
@@ -531,7 +531,7 @@ static bool do_inv_all(struct iommu *io, const struct iommu_cmd *c)
 	iommu_devc_inv(io, IOINV_DEVC_ALL, 0, 0, 0);
 	io->st.inv_iotlb_global++;
 	io->st.inv_cc_global++;
-	charge(io, AMDVI_COST_INV_ALL);
+	charge(io, io->m->prof.amdvi_inv_all);
 	return true;
 }
 

@@ -128,24 +128,14 @@ struct iommu_stats {
 	uint64_t cycles; /* total cycles charged to this IOMMU */
 };
 
-/* Cycle costs (hw-facts §8 "Default cycle-cost profile"; Skylake-like
- * column; kept here until the profile files grow IOMMU fields). An
+/* Cycle costs: the profile's (sim/profile.h: iommu_iotlb_miss, vtd_inv_*,
+ * amdvi_inv_*; the profile files give each its hw-facts §8 source). An
  * invalidation command is charged the whole "invalidation + wait" figure
- * and the wait descriptor nothing, so one inv+wait pair costs the §8 row.
- */
-#define IOMMU_COST_IOTLB_HIT 0u        /* est: inside the DMA latency, like
-                                          an L1 DTLB hit */
-#define IOMMU_COST_IOTLB_MISS 1500u    /* §8 "IOTLB miss (IOMMU walk)",
-                                          est ≈500 ns */
-#define VTD_COST_INV_IOTLB_PSI 2500u   /* §8 "IOTLB PSI + wait", derived
-                                          from [S51] */
-#define VTD_COST_INV_IOTLB_DSI 3000u   /* §8 "domain/global invalidation +
-                                          wait", est (+ refill, modelled
-                                          by later misses) */
-#define VTD_COST_INV_CC 2500u          /* §8 "context-cache invalidation +
-                                          wait", est */
-#define VTD_COST_WAIT 0u               /* included in the rows above */
-#define AMDVI_COST_INV_PAGES_WAIT 4500u /* §8 Zen2-like, est (no data) */
+ * and the wait itself nothing, so one inv+wait pair costs the §8 row. Two
+ * structural zeros stay here: */
+#define IOMMU_COST_IOTLB_HIT 0u /* est: inside the DMA latency, like an L1
+                                   DTLB hit */
+#define VTD_COST_WAIT 0u        /* included in the invalidation's figure */
 
 /* Geometry defaults (estimates: no published IOTLB geometry in hw-facts). */
 #define IOMMU_IOTLB_ENTRIES_DEFAULT 64u
@@ -761,8 +751,6 @@ enum {
  * charged the "+ COMPLETION_WAIT" row and the wait itself nothing, as
  * vtd.c charges its invalidations; the DTE and "all" invalidations have
  * no published figure and take the same estimate. */
-#define AMDVI_COST_INV_DTE 4500u  /* est (no data) */
-#define AMDVI_COST_INV_ALL 4500u  /* est (no data) */
 #define AMDVI_COST_WAIT 0u        /* included in the rows above */
 
 /* Construction parameters of an AMD-Vi unit. A base of 0 leaves that

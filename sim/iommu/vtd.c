@@ -245,7 +245,7 @@ static struct iommu_xlate xl_walk(struct iommu *io, struct iommu_xlate r,
 	io->st.iotlb_misses++;
 	io->st.walks++;
 	sl_walk(io, ce, iova, &l, &io->st.walk_reads);
-	r.cycles = IOMMU_COST_IOTLB_MISS;
+	r.cycles = io->m->prof.iommu_iotlb_miss;
 	r.path = IOMMU_PATH_WALK;
 	if (!l.np || io->vtd.cm) {
 		struct iotlb_entry p;
@@ -357,7 +357,7 @@ static bool do_cc(struct iommu *io, const struct iommu_cmd *c)
 		break;
 	default: return false;
 	}
-	charge(io, VTD_COST_INV_CC);
+	charge(io, io->m->prof.vtd_inv_context);
 	return true;
 }
 
@@ -375,7 +375,7 @@ static bool do_psi(struct iommu *io, uint16_t did, uint64_t hi)
 	io->st.psi_misaligned += base != addr;
 	iommu_cache_inv(io, IOINV_IOTLB_RANGE, did, base, log2);
 	io->st.inv_iotlb_page++;
-	charge(io, VTD_COST_INV_IOTLB_PSI);
+	charge(io, io->m->prof.vtd_inv_page);
 	return true;
 }
 
@@ -400,7 +400,7 @@ static bool do_iotlb(struct iommu *io, const struct iommu_cmd *c)
 	default:
 		return false;
 	}
-	charge(io, VTD_COST_INV_IOTLB_DSI);
+	charge(io, io->m->prof.vtd_inv_domain);
 	return true;
 }
 
