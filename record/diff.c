@@ -114,6 +114,8 @@ static const char *const type_views[EV__COUNT] = {
 	[EV_ENV_STALE] = "env_stale", [EV_TABLE] = "tables",
 	[EV_CACHE_FLUSH] = "cache_flushes", [EV_EXPECT] = "expects",
 	[EV_NOTE] = "notes",
+	[EV_TIME_READ] = "time_reads", [EV_TIME_UPDATE] = "time_updates",
+	[EV_TIME_MSG] = "time_msgs", [EV_TSC] = "tsc_events",
 };
 
 /* View columns that hold addresses or page-table/CR values: hex. */

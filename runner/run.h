@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "runner/timeops.h"
 #include "scenario/scenario.h"
 #include "sim/bus.h"
 #include "sim/machine.h"
@@ -47,6 +48,8 @@ struct run_summary {
 	char first[512];        /* first violation or failure, one line */
 	char props[256];        /* "stale-access,..." that fired, or "" */
 	int exit_code;          /* 0 ok, 1 violation/expectation, 2 bad input */
+	bool has_time;          /* a time scenario (seed 002): */
+	struct time_stats time; /* its reads, backward steps and warps */
 };
 
 /* Returns the exit code (also in sum->exit_code). On exit 2, err holds a

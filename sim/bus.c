@@ -105,6 +105,8 @@ static const char *const ev_names[EV__COUNT] = {
 	[EV_TABLE] = "table",     [EV_CACHE_FLUSH] = "cache_flush",
 	[EV_EXPECT] = "expect",   [EV_NOTE] = "note",
 	[EV_CHECK] = "check",     [EV_HV_OP] = "hv_op",
+	[EV_TIME_READ] = "time_read", [EV_TIME_UPDATE] = "time_update",
+	[EV_TIME_MSG] = "time_msg", [EV_TSC] = "tsc",
 };
 
 const char *ev_type_name(unsigned type)

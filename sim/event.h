@@ -30,6 +30,10 @@
  *  EV_NOTE         0                 arg        0            0              0                0                 0
  *  EV_CHECK        CHECK_* kind      va / frame expected     actual         op index         cpu checked       pages / count
  *  EV_HV_OP        op kind           va         pages        map steps      shatters<<32|merges  tables alloc<<32|freed  flush calls (local + IPI rounds)
+ *  EV_TIME_READ    TREAD_* reader    agent      value (ns)   version used   retries          TREADF_* flags    TSC read
+ *  EV_TIME_UPDATE  TREC_* record     record id  system time  TSC stamp      version          wc seconds        wc sub-second (us)
+ *  EV_TIME_MSG     TMSG_SEND/RECV    message id from agent   to agent       time stamp (ns)  other cpu         0
+ *  EV_TSC          TSCE_* kind       TSC before TSC after    argument       0                0                 0
  *
  * cpu is -1 for events not tied to a CPU (table alloc/free by the scenario).
  * caller is an interned string id (bus_intern) naming who issued the
@@ -62,6 +66,10 @@ enum ev_type {
 	EV_NOTE = 17,
 	EV_CHECK = 18,
 	EV_HV_OP = 19, /* one hypervisor operation's work, when it returns */
+	EV_TIME_READ = 20,   /* a guest or hypervisor time read (seed 002) */
+	EV_TIME_UPDATE = 21, /* a time record written */
+	EV_TIME_MSG = 22,    /* a message that orders two agents' reads */
+	EV_TSC = 23,         /* a TSC event: write, adjust, C-state, frequency */
 	EV__COUNT
 };
 
@@ -186,6 +194,21 @@ enum {
 	CHECK_XPTI = 6,     /* while a guest subject to XPTI runs, hypervisor-
 	                       private va is translatable through root b
 	                       (c = pcid, or ENV_GLOBAL for global entries) */
+};
+
+/* Time (seed 002). Agents: a guest vCPU is its vCPU number; the
+ * hypervisor on a CPU is TIME_AGENT_HV + cpu. */
+#define TIME_AGENT_HV 0x10000u
+enum { TREAD_HV = 0, TREAD_GUEST = 1 };           /* EV_TIME_READ.sub */
+enum {                                            /* EV_TIME_READ.e */
+	TREADF_TORN = 1 << 0,    /* the record changed between the reader's
+	                            first and last load, and it used it */
+	TREADF_CLAMPED = 1 << 1, /* the guest clamp raised the value */
+};
+enum { TREC_GLOBAL = 0, TREC_CPU = 1, TREC_VCPU = 2 }; /* EV_TIME_UPDATE.sub */
+enum { TMSG_SEND = 0, TMSG_RECV = 1 };            /* EV_TIME_MSG.sub */
+enum {                                            /* EV_TSC.sub */
+	TSCE_WRITE = 1, TSCE_ADJUST = 2, TSCE_CSTATE = 3, TSCE_FREQ = 4,
 };
 
 struct event {
