@@ -15,6 +15,7 @@
 #include "record/check.h"
 #include "record/diff.h"
 #include "runner/run.h"
+#include "runner/timegrid.h"
 #include "runner/suite.h"
 #include "scenario/scenario.h"
 #include "trace/trace.h"
@@ -275,6 +276,16 @@ static int cmd_run(int argc, char **argv)
 			       s.violations, s.props, s.expect_failures);
 	} else {
 		printf("all properties hold; digest %016" PRIx64 "\n", s.digest);
+	}
+	/* Seed 002: the warp table, of this run or of every configuration. */
+	if (s.has_time && sc.time.compare) {
+		if (time_table(stdout, &sc, &o, err, sizeof(err)) == 2) {
+			fprintf(stderr, "%s\n", err);
+			rc = 2;
+		}
+	} else if (s.has_time) {
+		time_table_header(stdout, &sc);
+		time_table_row(stdout, time_config_of(&sc), &s);
 	}
 	scenario_free(&sc);
 	return rc;
