@@ -110,7 +110,8 @@ static uint64_t next_time(const struct sched *s, unsigned c, int *kind)
 {
 	const struct agent *a = &s->a[c];
 	uint64_t clk = s->m->cpus[c].clock;
-	uint64_t t_op = (!a->waiting && a->pc < a->n) ? clk : NEVER;
+	/* A sleep at the end of a program still has its wake-up to do. */
+	uint64_t t_op = (!a->waiting && (a->pc < a->n || a->sleep_until)) ? clk : NEVER;
 	if (t_op != NEVER && a->sleep_until > t_op)
 		t_op = a->sleep_until;
 	uint64_t t_ipi = a->nq ? (a->q[0].at > clk ? a->q[0].at : clk) : NEVER;
@@ -276,16 +277,18 @@ static int step_time(struct sched *s, unsigned cpu, const struct op *op)
 static int step_op(struct sched *s, unsigned cpu)
 {
 	struct agent *a = &s->a[cpu];
-	const struct op *op = &s->sc->ops[a->prog[a->pc]];
-	if (is_global(op)) {
-		a->waiting = true;
-		return 0;
-	}
 	if (a->sleep_until) {
 		struct cpu *c = &s->m->cpus[cpu];
 		if (c->clock < a->sleep_until)
 			c->clock = a->sleep_until;
 		a->sleep_until = 0;
+		if (a->pc == a->n)
+			return 0; /* the last op's sleep is over */
+	}
+	const struct op *op = &s->sc->ops[a->prog[a->pc]];
+	if (is_global(op)) {
+		a->waiting = true;
+		return 0;
 	}
 	if (s->sc->time.enabled) {
 		int rc = step_time(s, cpu, op);
@@ -296,6 +299,11 @@ static int step_op(struct sched *s, unsigned cpu)
 	int rc = op->kind == OP_IPI ? send_ipi(s, cpu, op) : op_exec(&s->ox, op, cpu);
 	jitter(s, cpu);
 	return rc;
+}
+
+static const char *sc_path(const struct scenario *sc)
+{
+	return sc->path ? sc->path : "?";
 }
 
 /* Runs to completion. Returns 0, 1 (an expectation failed) or 2. */
@@ -376,8 +384,12 @@ static int schedule(struct sched *s)
 		}
 		int rc;
 		if (tied_ipi[k] == ACT_TIMER) {
-			time_timer_fire(s->ox.plat, tied[k]);
-			rc = 0;
+			rc = time_timer_fire(s->ox.plat, tied[k]);
+			if (rc)
+				snprintf(s->ox.err, sizeof(s->ox.err),
+				         "%s: time: more than %llu periodic updates (a shorter run "
+				         "or a longer time.period_ms)",
+				         sc_path(s->sc), (unsigned long long)TIME_MAX_TICKS);
 		} else {
 			rc = tied_ipi[k] == ACT_IPI ? deliver_ipi(s, tied[k]) : step_op(s, tied[k]);
 		}

@@ -181,9 +181,11 @@ uint64_t time_timer_at(const struct platform *p, unsigned cpu)
 	return p && p->time ? p->time->timer_at[cpu] : TIME_NEVER;
 }
 
-void time_timer_fire(struct platform *p, unsigned cpu)
+int time_timer_fire(struct platform *p, unsigned cpu)
 {
 	struct time_state *ts = p->time;
+	if (++ts->ticks > TIME_MAX_TICKS)
+		return 2;
 	struct cpu *c = &p->m->cpus[cpu];
 	uint64_t at = ts->timer_at[cpu];
 	if (c->clock < at)
@@ -192,13 +194,14 @@ void time_timer_fire(struct platform *p, unsigned cpu)
 	machine_set_caller(p->m, "time_tick");
 	hv_time_tick(&ts->ht, cpu);
 	p->m->caller = p->m->caller_scenario;
+	return 0;
 }
 
 /* A timer that falls due in the middle of a reader interrupts it there. */
 static void interrupt_point(struct platform *p, unsigned cpu)
 {
 	if (p->time->timer_at[cpu] <= p->m->cpus[cpu].clock)
-		time_timer_fire(p, cpu);
+		(void)time_timer_fire(p, cpu); /* over the budget: the scheduler stops next */
 }
 
 /* --- readers and messages --------------------------------------------------- */

@@ -19,6 +19,9 @@ struct op;
 #define TIME_NEVER UINT64_MAX
 #define TIME_MSG_MAX 4096 /* pending messages */
 #define TIME_READ_TRIES 8 /* version-loop attempts before a reader gives up */
+/* Periodic timer firings per run: 1 s of host time or so; 100 simulated
+ * hours of 4 CPUs at the seed's 250 ms period. */
+#define TIME_MAX_TICKS 6000000ull
 
 struct time_agent {
 	uint64_t last;   /* last value read */
@@ -53,6 +56,7 @@ struct time_state {
 	uint32_t nmsgs, capmsgs;
 	uint64_t next_msg;
 	uint64_t last_value;     /* the guest clamp's last_value */
+	uint64_t ticks;          /* timer firings so far (TIME_MAX_TICKS) */
 	struct time_stats st;
 };
 
@@ -63,9 +67,10 @@ int time_platform_init(struct platform *p, const struct scenario *sc, char *err,
 void time_platform_fini(struct platform *p);
 
 /* Scheduler hooks: cpu's timer deadline (cycles) or TIME_NEVER, and its
- * firing (the CPU's clock is moved up to the deadline first). */
+ * firing (the CPU's clock is moved up to the deadline first): 0, or 2
+ * when the run has used its TIME_MAX_TICKS. */
 uint64_t time_timer_at(const struct platform *p, unsigned cpu);
-void time_timer_fire(struct platform *p, unsigned cpu);
+int time_timer_fire(struct platform *p, unsigned cpu);
 
 /* The time ops: one read of a time_read (the scheduler repeats it),
  * time_sched, time_msg, tsc. 0, 1 or 2 as op_exec. */

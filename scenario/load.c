@@ -777,7 +777,7 @@ static int parse_ipi(struct loader *L, const struct opctx *o, struct op *op)
 
 /* ---- time ops (seed 002) --------------------------------------------- */
 
-#define TIME_MAX_COUNT 100000000ull
+#define TIME_MAX_COUNT 10000000ull
 #define TIME_MAX_PPM 100000 /* |ppm| bound: 10 % (sim/tsc TSC_MAX_PPB) */
 
 static int want_time(struct loader *L, const struct opctx *o)
