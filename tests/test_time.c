@@ -517,6 +517,57 @@ START_TEST(tsc_events_recorded)
 }
 END_TEST
 
+/* The time: section and the time ops as loaded. */
+START_TEST(loads_time_section)
+{
+	const char *t = HDR "time: {mode: global, clamp: true, period_ms: 1000, calibrate_ms: 20,"
+	                " wallclock: 5, vcpus: 3, platform_hz: 1000000, platform_read: 7,"
+	                " invariant: false, host_ppm: -78, offsets: [0, 1040],"
+	                " drift_ppm: 50, inject: [stale-stamp, seed-wallclock], load_cycles: 9}\n"
+	                "ops:\n"
+	                "  - {op: time_read, cpu: 1, who: hv, count: 4, every: 10}\n"
+	                "  - {op: time_msg, vcpu: 2}\n"
+	                "  - {op: time_msg, hv_to: 1}\n"
+	                "  - {op: tsc, adjust: -5}\n"
+	                "  - {op: tsc, freq_ppm: -100}\n";
+	struct scenario sc;
+	struct sc_error e;
+	ck_assert_msg(scenario_load_string("t.yaml", t, strlen(t), &sc, &e) == 0, "%s", e.msg);
+	const struct sc_time *tm = &sc.time;
+	ck_assert(tm->enabled && tm->clamp && !tm->invariant && !tm->compare);
+	ck_assert_int_eq(tm->mode, SC_TIME_GLOBAL);
+	ck_assert_uint_eq(tm->period_ns, 1000000000);
+	ck_assert_uint_eq(tm->calibrate_ns, 20000000);
+	ck_assert_uint_eq(tm->wallclock_sec, 5);
+	ck_assert_uint_eq(tm->vcpus, 3);
+	ck_assert_uint_eq(tm->platform_hz, 1000000);
+	ck_assert_uint_eq(tm->platform_read, 7);
+	ck_assert_uint_eq(tm->load_cycles, 9);
+	ck_assert_int_eq(tm->host_ppb, -78000);
+	ck_assert(!tm->offsets_random && tm->offsets && tm->offsets[1] == 1040);
+	ck_assert(tm->drift_random && !tm->drift_ppb && tm->drift_max_ppb == 50000);
+	ck_assert_uint_eq(tm->inject, SC_TIME_INJECT_STALE_STAMP | SC_TIME_INJECT_SEED_WALLCLOCK);
+	ck_assert_uint_eq(sc.nops, 5);
+	ck_assert(sc.ops[0].kind == OP_TIME_READ && sc.ops[0].acc == SC_READ_HV);
+	ck_assert_uint_eq(sc.ops[0].count, 4);
+	ck_assert_uint_eq(sc.ops[0].cycles, 10);
+	ck_assert(sc.ops[1].kind == OP_TIME_MSG && !sc.ops[1].has_value && sc.ops[1].vcpu == 2);
+	ck_assert(sc.ops[2].has_value && sc.ops[2].value == 1);
+	ck_assert(sc.ops[3].type == TSCE_ADJUST && (int64_t)sc.ops[3].value == -5);
+	ck_assert(sc.ops[4].type == TSCE_FREQ && (int64_t)sc.ops[4].value == -100);
+	scenario_free(&sc);
+	/* Defaults: the seed's 250 ms, Xen's 50 ms calibration, rendezvous. */
+	t = HDR "time:\nops: []\n";
+	ck_assert_msg(scenario_load_string("t.yaml", t, strlen(t), &sc, &e) == 0, "%s", e.msg);
+	ck_assert(sc.time.enabled && sc.time.invariant);
+	ck_assert_int_eq(sc.time.mode, SC_TIME_RENDEZVOUS);
+	ck_assert_uint_eq(sc.time.period_ns, 250000000);
+	ck_assert_uint_eq(sc.time.calibrate_ns, 50000000);
+	ck_assert_uint_eq(sc.time.vcpus, 2);
+	scenario_free(&sc);
+}
+END_TEST
+
 /* --- randomized ------------------------------------------------------- */
 
 START_TEST(randomized)
@@ -590,6 +641,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, modes_under_cstate);
 	tcase_add_test(tc, migration_refreshes_record);
 	tcase_add_test(tc, tsc_events_recorded);
+	tcase_add_test(tc, loads_time_section);
 	tcase_add_loop_test(tc, randomized, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
