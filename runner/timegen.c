@@ -119,3 +119,24 @@ fail:
 	scenario_free(sc);
 	return -1;
 }
+
+uint64_t time_scenario_cost(const struct scenario *sc)
+{
+	if (!sc->time.enabled)
+		return 0;
+	uint64_t reads = 0, span = 0;
+	for (uint32_t i = 0; i < sc->nops; i++) {
+		const struct op *op = &sc->ops[i];
+		uint64_t c = op->kind == OP_TIME_READ ? op->count : 1;
+		reads += c;
+		uint64_t t = op->kind == OP_DELAY || (op->kind == OP_TSC && op->type == TSCE_CSTATE)
+		                     ? op->cycles
+		             : op->kind == OP_TIME_READ ? op->cycles * op->count
+		                                        : 0;
+		span = span + t < span ? UINT64_MAX : span + t; /* saturating */
+	}
+	uint64_t period = sc->time.period_ns * (sc->profile.clock_mhz ? sc->profile.clock_mhz : 1000) /
+	                  1000;
+	uint64_t ticks = (span / (period ? period : 1) + 1) * sc->ncpus;
+	return reads + ticks < reads ? UINT64_MAX : reads + ticks;
+}

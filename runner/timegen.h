@@ -34,4 +34,9 @@ struct timegen_params {
 /* Fills sc (free with scenario_free). Returns 0, or -1 (memory/profile). */
 int timegen_scenario(struct scenario *sc, const struct timegen_params *p, struct prng *rng);
 
+/* A bound on the work a time scenario's run does: its reads plus the
+ * periodic updates over the longest span its ops can cover. Fuzzing
+ * harnesses skip running inputs above their budget (0 when no time:). */
+uint64_t time_scenario_cost(const struct scenario *sc);
+
 #endif
