@@ -302,7 +302,7 @@ static bool same_fields(const struct hv_time_rec *a, const struct hv_time_rec *b
 }
 
 /* The guest's pvclock read of its vCPU record: version, stamp, (a timer
- * interrupt may come here), system time and scale, RDTSC, version again;
+ * interrupt may come here), system time and scale, RDTSCP, version again;
  * retried while the version was odd or changed (Linux
  * pvclock_clocksource_read, the seed's __get_time_values_from_xen). */
 static void guest_read(struct platform *p, unsigned cpu, uint32_t vcpu)
@@ -324,7 +324,8 @@ static void guest_read(struct platform *p, unsigned cpu, uint32_t vcpu)
 		uint64_t st = r->system_time;
 		struct hv_time_scale sc = r->scale;
 		cpu_charge(c, 2 * load);
-		tsc = cpu_rdtsc(p->m, cpu);
+		/* rdtsc_ordered: RDTSCP where the CPU has it (Linux's vDSO). */
+		tsc = cpu_rdtscp(p->m, cpu, NULL);
 		uint32_t v2 = r->version;
 		cpu_charge(c, load);
 		flags = same_fields(&before, r) ? 0 : TREADF_TORN;

@@ -31,6 +31,10 @@ GRID = [
      "instead of the seed's 250 ms.",
      "offsets: 1040, drift_ppm: 50, host_ppm: 25, period_ms: 1000",
      "rendezvous", None),
+    ("drift-hour", "The drift-1s grid point over an hour of simulated time "
+     "(150 s idle per phase): errors that grow with time show.",
+     "offsets: 1040, drift_ppm: 50, host_ppm: 25, period_ms: 1000",
+     "rendezvous", None),
     ("cstate", "No invariant TSC: CPUs 1-3 stop their TSC for 2 ms in a deep "
      "C-state every phase; offsets up to 1040 cycles.",
      "offsets: 1040, host_ppm: 25, invariant: false", "rendezvous",
@@ -38,7 +42,7 @@ GRID = [
 ]
 
 
-def ops(cstate):
+def ops(cstate, idle):
     out = []
     for k in range(PHASES):
         out.append("  - {op: barrier}")
@@ -53,7 +57,7 @@ def ops(cstate):
             out.append(f"  - {{op: time_read, cpu: {c}, count: 3, every: 200}}")
             if cstate and c > 0:
                 out.append(f"  - {{op: tsc, cpu: {c}, cstate: 6000000}}")
-            out.append(f"  - {{op: delay, cpu: {c}, cycles: {IDLE}}}")
+            out.append(f"  - {{op: delay, cpu: {c}, cycles: {idle}}}")
             out.append(f"  - {{op: time_read, cpu: {c}, count: 2}}")
     return out
 
@@ -77,7 +81,8 @@ def main():
             f"time: {{mode: {mode}, compare: true, wallclock: 1120000000, {fields}}}",
             "ops:",
         ]
-        lines += ops(name == "cstate")
+        idle = IDLE * 600 if name.endswith("-hour") else IDLE
+        lines += ops(name == "cstate", idle)
         with open(f"{outdir}/seed-002-{name}.yaml", "w") as f:
             f.write("\n".join(lines) + "\n")
 

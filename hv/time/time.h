@@ -91,8 +91,9 @@ struct hv_time {
 	uint64_t updates, rendezvous;
 };
 
-/* Calibrates every CPU (in turn, as the seed's tsc_lock serialises
- * calibrate_tsc), sets up the records and arms every CPU's periodic timer.
+/* Calibrates every CPU on itself (each spins on its own clock over the
+ * window; the seed serialises them with tsc_lock, which only moves the
+ * windows apart), sets up the records and arms every CPU's timer.
  * Returns 0 or -EINVAL (configuration or a CPU that cannot be
  * calibrated). */
 int hv_time_init(struct hv_time *t, const struct hv_arch *arch, const struct hv_time_config *cfg);

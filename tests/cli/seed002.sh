@@ -8,6 +8,8 @@
 #    and without the rendezvous, show none there;
 #  - with per-core drift (drift, drift-1s), the global base goes backwards
 #    and the rendezvous shows no backward step;
+#  - per-CPU records without the rendezvous drift apart with time (their
+#    warp over an hour exceeds that over 6 s);
 #  - stopping TSCs (cstate): per-CPU records without the rendezvous lose
 #    the stopped time for good, so their largest warp exceeds the
 #    rendezvous's, which recalibrates every period;
@@ -60,6 +62,15 @@ for s in seed-002-drift seed-002-drift-1s; do
 	check "$s: rendezvous none" "${cross[$s/rendezvous]}/${same[$s/rendezvous]}" \
 		$(eq "$((${cross[$s/rendezvous]} + ${same[$s/rendezvous]}))" 0; echo $?)
 done
+# Per-CPU records never resynchronise: their calibration errors grow with
+# time (an hour against 6 s), and the rendezvous still shows nothing.
+check "drift-hour: percpu warps" "${cross[seed-002-drift-hour/percpu]}" \
+	$(gt "${cross[seed-002-drift-hour/percpu]}" 0; echo $?)
+check "drift-hour: percpu warp grows with time" \
+	"${warp[seed-002-drift-hour/percpu]} vs ${warp[seed-002-drift-1s/percpu]}" \
+	$(gt "${warp[seed-002-drift-hour/percpu]}" "${warp[seed-002-drift-1s/percpu]}"; echo $?)
+check "drift-hour: rendezvous none" "${cross[seed-002-drift-hour/rendezvous]}" \
+	$(eq "${cross[seed-002-drift-hour/rendezvous]}" 0; echo $?)
 s=seed-002-cstate
 check "$s: percpu warp > rendezvous warp" "${warp[$s/percpu]} vs ${warp[$s/rendezvous]}" \
 	$(gt "${warp[$s/percpu]}" "${warp[$s/rendezvous]}"; echo $?)
