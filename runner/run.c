@@ -167,6 +167,12 @@ static int send_ipi(struct sched *s, unsigned cpu, const struct op *op)
 			int rc = queue_ipi(s, cpu, t, op);
 			if (rc)
 				return rc;
+			/* An IPI orders the target's later time reads after
+			 * the sender's (seed 002). */
+			if (s->ox.plat && s->ox.plat->time &&
+			    time_send(s->ox.plat, TIME_AGENT_HV + cpu, cpu, TIME_AGENT_HV + t) != 0)
+				return op_input_error(&s->ox, op, "more than %d time messages pending",
+				                      TIME_MSG_MAX);
 		}
 	return 0;
 }
@@ -387,9 +393,9 @@ static int schedule(struct sched *s)
 			rc = time_timer_fire(s->ox.plat, tied[k]);
 			if (rc)
 				snprintf(s->ox.err, sizeof(s->ox.err),
-				         "%s: time: more than %llu periodic updates (a shorter run "
+				         "%s: time: more than %" PRIu64 " periodic updates (a shorter run "
 				         "or a longer time.period_ms)",
-				         sc_path(s->sc), (unsigned long long)TIME_MAX_TICKS);
+				         sc_path(s->sc), s->ox.plat->time->max_ticks);
 		} else {
 			rc = tied_ipi[k] == ACT_IPI ? deliver_ipi(s, tied[k]) : step_op(s, tied[k]);
 		}
@@ -584,9 +590,13 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 			goto out;
 		}
 		s.ox.plat = plat;
-		if (sc->time.enabled && time_platform_init(plat, sc, err, errlen) != 0) {
-			rc = 2;
-			goto out;
+		if (sc->time.enabled) {
+			if (time_platform_init(plat, sc, err, errlen) != 0) {
+				rc = 2;
+				goto out;
+			}
+			if (o->time_max_ticks)
+				plat->time->max_ticks = o->time_max_ticks;
 		}
 	}
 	rc = schedule(&s);

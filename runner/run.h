@@ -30,6 +30,7 @@ struct run_opts {
 	void *file_ctx;
 	const struct sink *extra; /* more sinks to attach (tests, tools) */
 	unsigned nextra;
+	uint64_t time_max_ticks; /* periodic updates allowed (0: TIME_MAX_TICKS) */
 };
 
 struct run_summary {

@@ -122,6 +122,7 @@ int time_platform_init(struct platform *p, const struct scenario *sc, char *err,
 	if (!ts)
 		goto oom;
 	p->time = ts;
+	ts->max_ticks = TIME_MAX_TICKS;
 	ts->cfg = *tc;
 	ts->cfg.offsets = ts->cfg.drift_ppb = NULL; /* owned by the scenario */
 	ts->timer_at = malloc(p->m->ncpus * sizeof(*ts->timer_at));
@@ -184,7 +185,7 @@ uint64_t time_timer_at(const struct platform *p, unsigned cpu)
 int time_timer_fire(struct platform *p, unsigned cpu)
 {
 	struct time_state *ts = p->time;
-	if (++ts->ticks > TIME_MAX_TICKS)
+	if (++ts->ticks > ts->max_ticks)
 		return 2;
 	struct cpu *c = &p->m->cpus[cpu];
 	uint64_t at = ts->timer_at[cpu];
@@ -352,6 +353,29 @@ static void guest_read(struct platform *p, unsigned cpu, uint32_t vcpu)
 	account(ts, agent(ts, vcpu), cpu, v);
 }
 
+int time_send(struct platform *p, uint32_t from, unsigned from_cpu, uint32_t to)
+{
+	struct time_state *ts = p->time;
+	if (ts->nmsgs == TIME_MSG_MAX)
+		return -1;
+	VEC_RESERVE(ts->msgs, ts->capmsgs, ts->nmsgs, 16);
+	struct time_agent *ag = agent(ts, from);
+	struct time_msg mg = {.id = ++ts->next_msg,
+	                      .arrival = p->m->cpus[from_cpu].clock + p->m->prof.ipi_latency,
+	                      .stamp = ag->known, .to = to, .from_cpu = ag->known_cpu};
+	ts->msgs[ts->nmsgs++] = mg;
+	struct event ev = machine_event(p->m, EV_TIME_MSG, (int)from_cpu);
+	ev.sub = TMSG_SEND;
+	ev.a = mg.id;
+	ev.b = from;
+	ev.c = to;
+	ev.d = mg.stamp;
+	ev.e = (uint64_t)(int64_t)mg.from_cpu;
+	machine_emit(p->m, &ev);
+	ts->st.msgs++;
+	return 0;
+}
+
 static int send_msg(struct op_ctx *x, const struct op *op, unsigned cpu)
 {
 	struct platform *p = x->plat;
@@ -366,24 +390,9 @@ static int send_msg(struct op_ctx *x, const struct op *op, unsigned cpu)
 			                      cpu);
 		to = op->vcpu;
 	}
-	if (ts->nmsgs == TIME_MSG_MAX)
-		return op_input_error(x, op, "more than %d messages pending", TIME_MSG_MAX);
-	VEC_RESERVE(ts->msgs, ts->capmsgs, ts->nmsgs, 16);
-	struct time_agent *ag = agent(ts, from);
-	struct time_msg mg = {.id = ++ts->next_msg,
-	                      .arrival = p->m->cpus[cpu].clock + p->m->prof.ipi_latency,
-	                      .stamp = ag->known, .to = to, .from_cpu = ag->known_cpu};
-	ts->msgs[ts->nmsgs++] = mg;
 	cpu_charge(&p->m->cpus[cpu], p->m->prof.ipi_send);
-	struct event ev = machine_event(p->m, EV_TIME_MSG, (int)cpu);
-	ev.sub = TMSG_SEND;
-	ev.a = mg.id;
-	ev.b = from;
-	ev.c = to;
-	ev.d = mg.stamp;
-	ev.e = (uint64_t)(int64_t)mg.from_cpu;
-	machine_emit(p->m, &ev);
-	ts->st.msgs++;
+	if (time_send(p, from, cpu, to) != 0)
+		return op_input_error(x, op, "more than %d messages pending", TIME_MSG_MAX);
 	return 0;
 }
 

@@ -56,7 +56,8 @@ struct time_state {
 	uint32_t nmsgs, capmsgs;
 	uint64_t next_msg;
 	uint64_t last_value;     /* the guest clamp's last_value */
-	uint64_t ticks;          /* timer firings so far (TIME_MAX_TICKS) */
+	uint64_t ticks;          /* timer firings so far */
+	uint64_t max_ticks;      /* allowed (TIME_MAX_TICKS unless the run says) */
 	struct time_stats st;
 };
 
@@ -75,6 +76,11 @@ int time_timer_fire(struct platform *p, unsigned cpu);
 /* The time ops: one read of a time_read (the scheduler repeats it),
  * time_sched, time_msg, tsc. 0, 1 or 2 as op_exec. */
 int time_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
+
+/* A message from agent `from` (reading on from_cpu) to agent `to`: an
+ * IPI between hypervisors, or time_msg. 0, or -1 when TIME_MSG_MAX are
+ * pending. */
+int time_send(struct platform *p, uint32_t from, unsigned from_cpu, uint32_t to);
 
 /* Nanoseconds <-> reference cycles of the machine's clock. */
 uint64_t time_ns_to_cycles(const struct platform *p, uint64_t ns);

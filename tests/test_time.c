@@ -519,6 +519,61 @@ START_TEST(tsc_events_recorded)
 }
 END_TEST
 
+/* An IPI orders the target hypervisor's later reads after the sender's. */
+START_TEST(ipi_orders_reads)
+{
+	const char *ops = "ops:\n"
+	                  "  - {op: time_read, cpu: 0, who: hv}\n"
+	                  "  - {op: ipi, cpu: 0, to: [1], run: [{op: rdtsc}]}\n"
+	                  "  - {op: delay, cpu: 1, cycles: 20000}\n"
+	                  "  - {op: time_read, cpu: 1, who: hv}\n";
+	static const char *const modes[] = {"global", "percpu"};
+	for (int i = 0; i < 2; i++) {
+		char text[1024];
+		struct result r;
+		snprintf(text, sizeof(text), HDR "time: {mode: %s, offsets: [3000000, 0]}\n%s",
+		         modes[i], ops);
+		run_text(text, &r);
+		size_t sent = 0, recv = 0;
+		for (size_t k = 0; k < r.col.n; k++)
+			if (r.col.ev[k].type == EV_TIME_MSG) {
+				*(r.col.ev[k].sub == TMSG_SEND ? &sent : &recv) += 1;
+				ck_assert_uint_eq(r.col.ev[k].c, TIME_AGENT_HV + 1);
+			}
+		ck_assert_uint_eq(sent, 1);
+		ck_assert_uint_eq(recv, 1);
+		/* Global: CPU 1 extrapolates CPU 0's stamp 1 ms behind. */
+		ck_assert_uint_eq(count_prop(&r, "time-causal", 0), i == 0 ? 1 : 0);
+		done(&r);
+	}
+}
+END_TEST
+
+/* Run-time input errors: exit 2 with the scenario's position. */
+START_TEST(runtime_errors)
+{
+	struct scenario sc;
+	struct sc_error e;
+	char err[512];
+	struct run_summary sum;
+	const char *t = HDR "time: {}\nops:\n  - {op: time_read, cpu: 1}\n";
+	ck_assert_int_eq(scenario_load_string("t.yaml", t, strlen(t), &sc, &e), 0);
+	struct run_opts o = {0};
+	ck_assert_int_eq(run_scenario(&sc, &o, &sum, err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "t.yaml:7:5: time_read: no time vCPU runs on cpu 1"), "%s", err);
+	scenario_free(&sc);
+	/* The budget of periodic updates. */
+	t = HDR "time: {period_ms: 1}\nops:\n  - {op: delay, cycles: 3000000000}\n";
+	ck_assert_int_eq(scenario_load_string("t.yaml", t, strlen(t), &sc, &e), 0);
+	o.time_max_ticks = 100;
+	ck_assert_int_eq(run_scenario(&sc, &o, &sum, err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "t.yaml: time: more than 100 periodic updates"), "%s", err);
+	o.time_max_ticks = 3000;
+	ck_assert_int_eq(run_scenario(&sc, &o, &sum, err, sizeof(err)), 0);
+	scenario_free(&sc);
+}
+END_TEST
+
 /* The time: section and the time ops as loaded. */
 START_TEST(loads_time_section)
 {
@@ -644,6 +699,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, migration_refreshes_record);
 	tcase_add_test(tc, tsc_events_recorded);
 	tcase_add_test(tc, loads_time_section);
+	tcase_add_test(tc, ipi_orders_reads);
+	tcase_add_test(tc, runtime_errors);
 	tcase_add_loop_test(tc, randomized, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
