@@ -4,6 +4,7 @@
  * bugs and see the properties report them, and a randomized test over
  * skews, drifts, read rates and migrations with the properties on. */
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "runner/run.h"
 #include "runner/timegen.h"
 #include "scenario/scenario.h"
+#include "sim/embedded.h"
 #include "sim/event.h"
 #include "sim/prng.h"
 #include "sim/tsc/tsc.h"
@@ -574,6 +576,71 @@ START_TEST(runtime_errors)
 }
 END_TEST
 
+/* On recordings of real runs, the time queries (checks/time_*.sql) report
+ * exactly the events and texts the in-process checker does. */
+START_TEST(sql_agrees_on_real_runs)
+{
+	static const char *const files[] = {
+		"scenarios/seed-002-cstate.yaml", "scenarios/seed-002-offsets-small.yaml",
+		"scenarios/time/twins/migrate.stale-stamp.yaml",
+		"scenarios/time/twins/busy-reader.no-version-bump.yaml",
+		"scenarios/time/twins/wallclock.seed-carry.yaml",
+		"scenarios/time/twins/message.global-base.yaml",
+	};
+	char path[512], db[512], err[512];
+	struct scenario sc;
+	struct sc_error e;
+	snprintf(path, sizeof(path), HVSIM_SOURCE_DIR "/%s", files[_i]);
+	snprintf(db, sizeof(db), "%s/real%d.db", testutil_tmpdir(), _i);
+	ck_assert_msg(scenario_load(path, &sc, &e) == 0, "%s", e.msg);
+	if (_i == 1)
+		sc.time.mode = SC_TIME_GLOBAL; /* the row that goes backwards */
+	struct checker *ck = checker_new(false);
+	struct sink cs = checker_sink(ck);
+	struct run_opts o = {.db_path = db, .extra = &cs, .nextra = 1};
+	struct run_summary sum;
+	ck_assert_int_eq(run_scenario(&sc, &o, &sum, err, sizeof(err)), 1);
+	scenario_free(&sc);
+	sqlite3 *h;
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	size_t total = 0;
+	for (const struct hvsim_embedded *q = hvsim_checks; q->name; q++) {
+		if (strncmp(q->name, "time_", 5) != 0)
+			continue;
+		char prop[64];
+		snprintf(prop, sizeof(prop), "%s", q->name);
+		for (char *c = prop; *c; c++)
+			if (*c == '_')
+				*c = '-';
+		sqlite3_stmt *st;
+		ck_assert_msg(sqlite3_prepare_v2(h, q->text, -1, &st, NULL) == SQLITE_OK, "%s: %s",
+		              q->name, sqlite3_errmsg(h));
+		size_t k = 0, n = checker_count(ck);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			while (k < n && strcmp(checker_get(ck, k)->property, prop) != 0)
+				k++;
+			ck_assert_msg(k < n, "%s: SQL row seq %lld not in process", prop,
+			              (long long)sqlite3_column_int64(st, 0));
+			const struct violation *v = checker_get(ck, k++);
+			ck_assert_uint_eq(v->seq, (uint64_t)sqlite3_column_int64(st, 0));
+			char text[256];
+			snprintf(text, sizeof(text), "%s", (const char *)sqlite3_column_text(st, 3));
+			ck_assert_str_eq(v->explanation, text);
+			total++;
+		}
+		while (k < n && strcmp(checker_get(ck, k)->property, prop) != 0)
+			k++;
+		ck_assert_msg(k == n, "%s: in-process seq %" PRIu64 " not in SQL", prop,
+		              k < n ? checker_get(ck, k)->seq : 0);
+		sqlite3_finalize(st);
+	}
+	ck_assert_uint_eq(total, checker_count(ck));
+	ck_assert_uint_gt(total, 0);
+	sqlite3_close(h);
+	checker_free(ck);
+}
+END_TEST
+
 /* The time: section and the time ops as loaded. */
 START_TEST(loads_time_section)
 {
@@ -701,6 +768,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, loads_time_section);
 	tcase_add_test(tc, ipi_orders_reads);
 	tcase_add_test(tc, runtime_errors);
+	tcase_add_loop_test(tc, sql_agrees_on_real_runs, 0, 6);
 	tcase_add_loop_test(tc, randomized, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
