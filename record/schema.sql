@@ -264,3 +264,35 @@ FROM events e WHERE e.type = 23;
 CREATE VIEW io_owners AS
 SELECT e.seq, e.sub AS taken, e.a AS domain, e.b AS pa, e.c AS pages
 FROM events e WHERE e.type = 24;
+-- Time (seed 002, sim/event.h EV_TIME_*, EV_TSC). The type numbers live
+-- only here; the time properties (checks/time_*.sql) read these views.
+-- agent: a guest vCPU number, or 65536 + cpu for the hypervisor on a CPU.
+CREATE VIEW time_reads AS
+SELECT e.seq, e.cycle, e.cpu, CASE e.sub WHEN 0 THEN 'hv' ELSE 'guest' END AS reader,
+	e.a AS agent, e.b AS value, e.c AS version, e.d AS retries,
+	e.e & 1 AS torn, (e.e >> 1) & 1 AS clamped, e.f AS tsc, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 25;
+
+CREATE VIEW time_updates AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 0 THEN 'global' WHEN 1 THEN 'cpu' ELSE 'vcpu' END AS record,
+	e.a AS id, e.b AS stime, e.c AS tsc_stamp, e.d AS version,
+	e.e AS wc_sec, e.f AS wc_usec, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 26;
+
+CREATE VIEW time_msgs AS
+SELECT e.seq, e.cycle, e.cpu, CASE e.sub WHEN 0 THEN 'send' ELSE 'recv' END AS dir,
+	e.a AS msg, e.b AS from_agent, e.c AS to_agent, e.d AS stamp, e.e AS other_cpu,
+	s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 27;
+
+CREATE VIEW tsc_events AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'write' WHEN 2 THEN 'adjust' WHEN 3 THEN 'cstate'
+		WHEN 4 THEN 'freq' ELSE e.sub END AS kind,
+	e.a AS before, e.b AS after, e.c AS arg, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 28;

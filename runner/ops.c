@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runner/timeops.h"
 #include "sim/cpu/cpu.h"
 #include "sim/event.h"
 #include "sim/tlb/pte.h"
@@ -362,6 +363,11 @@ int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 	case OP_DMA_STREAM:
 	case OP_IO_WORKLOAD:
 		return io_op_exec(x, op, cpu);
+	case OP_TIME_READ:
+	case OP_TIME_SCHED:
+	case OP_TIME_MSG:
+	case OP_TSC:
+		return time_op_exec(x, op, cpu);
 	case OP_IPI:
 	case OP_BARRIER:
 	case OP_QUIESCE:

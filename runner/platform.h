@@ -43,6 +43,7 @@ struct platform {
 	uint64_t *line_masks;
 	uint32_t nlines, caplines;
 	uint64_t double_frees;
+	struct time_state *time; /* hypervisor time (runner/timeops.h), or NULL */
 };
 
 /* Creates the hypervisor core on the machine (scenario hv: section) and

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "runner/timeops.h"
 #include "scenario/scenario.h"
 #include "sim/bus.h"
 #include "sim/machine.h"
@@ -29,6 +30,7 @@ struct run_opts {
 	void *file_ctx;
 	const struct sink *extra; /* more sinks to attach (tests, tools) */
 	unsigned nextra;
+	uint64_t time_max_ticks; /* periodic updates allowed (0: TIME_MAX_TICKS) */
 };
 
 struct run_summary {
@@ -49,6 +51,8 @@ struct run_summary {
 	char report[4096];      /* subsystem summary lines ("iommu ...\n"),
 	                           or "" */
 	int exit_code;          /* 0 ok, 1 violation/expectation, 2 bad input */
+	bool has_time;          /* a time scenario (seed 002): */
+	struct time_stats time; /* its reads, backward steps and warps */
 };
 
 /* Returns the exit code (also in sum->exit_code). On exit 2, err holds a

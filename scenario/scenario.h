@@ -76,6 +76,15 @@ enum op_kind {
 	OP_DMA_STREAM,  /* device iova pages [len] period count [write] */
 	OP_IO_WORKLOAD, /* domain device dfn mfn ios [order] [len] [window]
 	                   [cpu_cycles]: ios x (map, DMA, unmap) */
+	OP_TIME_READ,   /* who count every: time reads by the guest vCPU
+	                   running here (who: guest) or the hypervisor on this
+	                   CPU (hv), count of them every `every` cycles */
+	OP_TIME_SCHED,  /* vcpu: schedule the time vCPU here (a migration when
+	                   it last ran elsewhere) */
+	OP_TIME_MSG,    /* vcpu | hv_to: a message from the reader here to a
+	                   vCPU (or the hypervisor on a CPU) that orders its
+	                   later reads after this one's */
+	OP_TSC,         /* write | adjust | cstate | freq_ppm: a TSC event */
 	OP__COUNT
 };
 
@@ -170,6 +179,38 @@ struct op_io {
 	uint8_t pad[2];
 };
 
+/* The time model and hypervisor time (scenario `time:` section, seed 002). */
+enum { SC_TIME_GLOBAL = 0, SC_TIME_PERCPU = 1, SC_TIME_RENDEZVOUS = 2 };
+/* sc_time.inject bits: hv/time/time.h's HV_TIME_INJECT_* values. */
+#define SC_TIME_INJECT_NO_VERSION 1u
+#define SC_TIME_INJECT_STALE_STAMP 2u
+#define SC_TIME_INJECT_SEED_WALLCLOCK 4u
+/* op.acc of OP_TIME_READ; op.type of OP_TSC (sim/event.h TSCE_*). */
+enum { SC_READ_GUEST = 0, SC_READ_HV = 1 };
+
+struct sc_time {
+	bool enabled;
+	int mode;              /* SC_TIME_*, default rendezvous */
+	bool clamp;            /* guest clamp to the last value returned */
+	bool compare;          /* `hvsim run` also runs every mode (table) */
+	uint64_t period_ns;    /* default 250 ms (the seed) */
+	uint64_t calibrate_ns; /* default 50 ms */
+	uint64_t wallclock_sec;
+	uint32_t vcpus;        /* default ncpus */
+	uint64_t platform_hz;  /* default 14318180 (HPET) */
+	uint32_t platform_read; /* cycles per platform-timer read, default 1500 */
+	uint32_t load_cycles;  /* cycles per record field load, default 4 */
+	bool invariant;        /* default true */
+	int64_t host_ppb;
+	bool offsets_random;   /* offset_max: per-core uniform draw */
+	uint64_t offset_max;
+	bool drift_random;     /* drift_ppm scalar: per-core draw in +-max */
+	int64_t drift_max_ppb;
+	int64_t *offsets;      /* ncpus entries (list form), else NULL */
+	int64_t *drift_ppb;    /* ncpus entries (list form), else NULL */
+	uint32_t inject;
+};
+
 struct op {
 	enum op_kind kind;
 	uint32_t line, col; /* 1-based position of the op's mapping */
@@ -222,6 +263,7 @@ struct scenario {
 	char *negative;     /* twin scenarios: property expected to fire */
 	struct sc_hv hv;
 	struct sc_iommu iommu;
+	struct sc_time time;
 	char **roots;       /* names from OP_PT_NEW, index = op.root */
 	uint32_t nroots;
 	struct op *ops;

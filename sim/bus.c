@@ -108,6 +108,8 @@ static const char *const ev_names[EV__COUNT] = {
 	[EV_DMA] = "dma",         [EV_IOTLB_FILL] = "iotlb_fill",
 	[EV_IOMMU_INV] = "iommu_inv", [EV_IO_OP] = "io_op",
 	[EV_IO_OWN] = "io_own",
+	[EV_TIME_READ] = "time_read", [EV_TIME_UPDATE] = "time_update",
+	[EV_TIME_MSG] = "time_msg", [EV_TSC] = "tsc",
 };
 
 const char *ev_type_name(unsigned type)

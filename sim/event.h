@@ -38,6 +38,10 @@
  *
  * The IOMMU events (sim/iommu/iommu.h, runner/iommu*.c) have cpu -1 when
  * a device or the IOMMU itself acts, and carry the device's time.
+ *  EV_TIME_READ    TREAD_* reader    agent      value (ns)   version used   retries          TREADF_* flags    TSC read
+ *  EV_TIME_UPDATE  TREC_* record     record id  system time  TSC stamp      version          wc seconds        wc sub-second (us)
+ *  EV_TIME_MSG     TMSG_SEND/RECV    message id from agent   to agent       time stamp (ns)  other cpu         0
+ *  EV_TSC          TSCE_* kind       TSC before TSC after    argument       0                0                 0
  *
  * cpu is -1 for events not tied to a CPU (table alloc/free by the scenario).
  * caller is an interned string id (bus_intern) naming who issued the
@@ -75,6 +79,10 @@ enum ev_type {
 	EV_IOMMU_INV = 22,  /* an IOMMU carried out an invalidation */
 	EV_IO_OP = 23,      /* one hypervisor IOMMU operation, when it returns */
 	EV_IO_OWN = 24,     /* frames given to / taken from an I/O domain */
+	EV_TIME_READ = 25,   /* a guest or hypervisor time read (seed 002) */
+	EV_TIME_UPDATE = 26, /* a time record written */
+	EV_TIME_MSG = 27,    /* a message that orders two agents' reads */
+	EV_TSC = 28,         /* a TSC event: write, adjust, C-state, frequency */
 	EV__COUNT
 };
 
@@ -224,6 +232,20 @@ enum {
  * carried out during the operation (bits 8..30), elision on (bit 31). */
 #define IOOP_E_INV_SHIFT 8
 #define IOOP_E_ELIDE (1ull << 31)
+/* Time (seed 002). Agents: a guest vCPU is its vCPU number; the
+ * hypervisor on a CPU is TIME_AGENT_HV + cpu. */
+#define TIME_AGENT_HV 0x10000u
+enum { TREAD_HV = 0, TREAD_GUEST = 1 };           /* EV_TIME_READ.sub */
+enum {                                            /* EV_TIME_READ.e */
+	TREADF_TORN = 1 << 0,    /* the record changed between the reader's
+	                            first and last load, and it used it */
+	TREADF_CLAMPED = 1 << 1, /* the guest clamp raised the value */
+};
+enum { TREC_GLOBAL = 0, TREC_CPU = 1, TREC_VCPU = 2 }; /* EV_TIME_UPDATE.sub */
+enum { TMSG_SEND = 0, TMSG_RECV = 1 };            /* EV_TIME_MSG.sub */
+enum {                                            /* EV_TSC.sub */
+	TSCE_WRITE = 1, TSCE_ADJUST = 2, TSCE_CSTATE = 3, TSCE_FREQ = 4,
+};
 
 struct event {
 	uint64_t seq;   /* global sequence number, 1-based, no gaps */

@@ -15,6 +15,7 @@
 #include "record/check.h"
 #include "record/diff.h"
 #include "runner/run.h"
+#include "runner/timegrid.h"
 #include "runner/suite.h"
 #include "scenario/scenario.h"
 #include "trace/trace.h"
@@ -53,7 +54,9 @@ static const char usage_run[] =
 	"Runs the scenario on the simulated machine it describes. Every property\n"
 	"(stale-access, quiescent-stale, pge-pcide, psc-freed-table) is checked\n"
 	"in-process as the run goes; expectations in the scenario are checked\n"
-	"where they stand.\n"
+	"where they stand. A scenario with a time: section (seed 002) also\n"
+	"prints its row of the warp table, or with time.compare the rows of every\n"
+	"time configuration (global, percpu, rendezvous, rendezvous+clamp).\n"
 	"\n"
 	"  --db FILE        record every event into a SQLite database (replaced\n"
 	"                   if it exists; runs.status says whether it finished)\n"
@@ -276,6 +279,16 @@ static int cmd_run(int argc, char **argv)
 			       s.violations, s.props, s.expect_failures);
 	} else {
 		printf("all properties hold; digest %016" PRIx64 "\n", s.digest);
+	}
+	/* Seed 002: the warp table, of this run or of every configuration. */
+	if (s.has_time && sc.time.compare) {
+		if (time_table(stdout, &sc, &o, err, sizeof(err)) == 2) {
+			fprintf(stderr, "%s\n", err);
+			rc = 2;
+		}
+	} else if (s.has_time) {
+		time_table_header(stdout, &sc);
+		time_table_row(stdout, time_config_of(&sc), &s);
 	}
 	scenario_free(&sc);
 	return rc;

@@ -36,6 +36,10 @@ static const char *const field_names[EV__COUNT][6] = {
 	[EV_IOMMU_INV] = {"did", "base", "log2", "removed", "removed_env", "unit_cmd"},
 	[EV_IO_OP] = {"dfn", "mfn", "pages", "domain", "type_invs", "rc"},
 	[EV_IO_OWN] = {"domain", "pa", "pages", "-", "-", "-"},
+	[EV_TIME_READ] = {"agent", "value", "version", "retries", "flags", "tsc"},
+	[EV_TIME_UPDATE] = {"record", "stime", "tsc_stamp", "version", "wc_sec", "wc_usec"},
+	[EV_TIME_MSG] = {"msg", "from", "to", "stamp", "cpu", "-"},
+	[EV_TSC] = {"before", "after", "arg", "-", "-", "-"},
 };
 
 void trace_describe_event(const struct event *ev, char *buf, size_t cap)
