@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "runner/run.h"
+#include "runner/timegen.h"
 #include "scenario/scenario.h"
 
 /* Bounds that keep one input fast; larger scenarios are only loaded. */
 #define RUN_MAX_OPS 512
 #define RUN_MAX_CPUS 8
+#define RUN_MAX_TIME_COST 200000 /* reads and periodic updates (seed 002) */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(err.msg[0] && !strchr(err.msg, '\n'));
 		return 0;
 	}
-	if (sc.nops <= RUN_MAX_OPS && sc.ncpus <= RUN_MAX_CPUS) {
+	if (sc.nops <= RUN_MAX_OPS && sc.ncpus <= RUN_MAX_CPUS &&
+	    time_scenario_cost(&sc) <= RUN_MAX_TIME_COST) {
 		struct run_opts o = {.self_check = true, .file_get = no_files};
 		struct run_summary sum;
 		char msg[512];

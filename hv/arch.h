@@ -34,6 +34,9 @@ static inline bool hv_cpumask_test(const struct hv_cpumask *m, unsigned cpu)
 	return (m->bits[cpu / 64] >> (cpu % 64)) & 1;
 }
 
+enum hv_iommu_hw { HV_IOMMU_HW_NONE = 0, HV_IOMMU_HW_VTD = 1, HV_IOMMU_HW_AMD = 2 };
+struct hv_time_rec;
+
 /* A cross-CPU call's handler: runs on `cpu` in interrupt context. */
 typedef void (*hv_ipi_fn)(void *hv, unsigned cpu, void *arg);
 
@@ -71,9 +74,33 @@ struct hv_arch {
 	void (*call_ipi)(void *ctx, unsigned from, const struct hv_cpumask *mask, hv_ipi_fn fn,
 	                 void *hv, void *arg);
 
+	/* The IOMMU the firmware tables describe (ACPI DMAR: VT-d; IVRS:
+	 * AMD-Vi), and its MMIO registers: a 32/64-bit register access at a
+	 * byte offset of unit's register page. */
+	unsigned iommu_kind; /* enum hv_iommu_hw */
+	uint64_t (*iommu_read)(void *ctx, unsigned cpu, unsigned unit, uint32_t off);
+	void (*iommu_write)(void *ctx, unsigned cpu, unsigned unit, uint32_t off, uint64_t val);
+
 	/* Names the hypervisor function on whose behalf what follows is done
 	 * (recorded with every event; NULL: back to the previous name). */
 	void (*caller)(void *ctx, const char *fn);
+
+	/* Time (seed 002, hv/time). The platform timer (HPET-like) counts at
+	 * platform_hz; reading it costs the CPU its access time. */
+	uint64_t platform_hz;
+	uint64_t (*platform_timer)(void *ctx, unsigned cpu);
+	/* Spins on cpu until the platform timer reaches count. */
+	void (*wait_platform)(void *ctx, unsigned cpu, uint64_t count);
+	/* All CPUs meet (each spins until the last arrives), then fn runs on
+	 * every CPU at that same moment (Xen's on_selected_cpus rendezvous). */
+	void (*rendezvous)(void *ctx, unsigned from, hv_ipi_fn fn, void *hv, void *arg);
+	/* Arms cpu's one-shot timer delay_ns from now (replacing any armed
+	 * one); when it fires the platform calls hv_time_tick(). */
+	void (*set_timer)(void *ctx, unsigned cpu, uint64_t delay_ns);
+	/* Trace point: a time record was written (kind TREC_*-like: 0 global,
+	 * 1 per-CPU, 2 guest vCPU). */
+	void (*time_record)(void *ctx, unsigned cpu, unsigned kind, unsigned id,
+	                    const struct hv_time_rec *rec);
 };
 
 #endif

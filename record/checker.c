@@ -53,9 +53,23 @@ struct checker {
 	struct u64map by_id, by_frame;
 	struct psc_rec *scratch; /* records referencing a freed frame */
 	size_t scratch_cap;
+	/* Time properties (seed 002): per agent (TIME_AGENTS slots) the last
+	 * value read and the largest stamp received; the first update's wall
+	 * clock minus system time. */
+	struct time_agent_chk *tagent;
+	bool have_wc0;
+	int64_t wc0;
 	/* ring-lost-request: per ring (EV_RING.a), its operations so far. */
 	struct ring_count *rings;
 	size_t nrings, caprings;
+};
+
+/* Agents: vCPUs 0..63, then the hypervisor on CPUs 0..255. */
+#define TIME_VCPUS 64
+#define TIME_AGENTS (TIME_VCPUS + 256)
+struct time_agent_chk {
+	bool has_last, has_floor;
+	uint64_t last, floor;
 };
 
 struct ring_count {
@@ -64,8 +78,10 @@ struct ring_count {
 };
 
 static const char *const property_names[] = {
-	"cache-flush", "hv-mapping", "pt-accounting", "xpti-isolation", "pge-pcide",
-	"psc-freed-table", "quiescent-stale", "stale-access",
+	"cache-flush", "hv-mapping", "pt-accounting", "xpti-isolation",
+	"dma-ownership", "iommu-map-visible", "iommu-one-flush", "iommu-stale-dma",
+	"iotlb-envelope", "pge-pcide", "psc-freed-table", "quiescent-stale", "stale-access",
+	"time-causal", "time-monotonic", "time-version", "time-wallclock",
 	"ring-accounting", "ring-hang", "ring-lost-request", "ring-lost-wakeup", NULL,
 };
 
@@ -467,6 +483,65 @@ static void text_pa_or_nothing(struct text *t, uint64_t v)
 		text_add(t, "pa 0x%" PRIx64, v);
 }
 
+/* EV_CHECK kinds of the IOMMU (runner/ioworld.h; same texts as
+ * checks/io_*.sql and checks/iotlb_envelope.sql). */
+static int on_io_check(struct checker *c, const struct event *ev)
+{
+	struct text t = { .len = 0 };
+	switch (ev->sub) {
+	case CHECK_IO_STALE:
+		text_add(&t, "after op %" PRId64 ": device %" PRId64 " (I/O domain %" PRId64
+		         ") reached pa 0x%" PRIx64 " through iova 0x%" PRIx64 "; the domain maps ",
+		         s64(ev->d), s64(ev->e), s64(ev->f), ev->c, ev->a);
+		text_pa_or_nothing(&t, ev->b);
+		text_add(&t, " there");
+		return add_violation(c, "iommu-stale-dma", ev, t.buf);
+	case CHECK_IO_MAP:
+		text_add(&t, "after op %" PRId64 ": device %" PRId64 " (I/O domain %" PRId64
+		         ") faulted at iova 0x%" PRIx64 ", which the domain maps to pa 0x%" PRIx64,
+		         s64(ev->d), s64(ev->e), s64(ev->f), ev->a, ev->b);
+		return add_violation(c, "iommu-map-visible", ev, t.buf);
+	case CHECK_IO_OWNER:
+		text_add(&t, "device %" PRId64 " (I/O domain %" PRId64 ") reached pa 0x%" PRIx64
+		         " through iova 0x%" PRIx64 "; the frame belongs to ", s64(ev->e),
+		         s64(ev->f), ev->c, ev->a);
+		if (ev->b == 0)
+			text_add(&t, "nobody (freed)");
+		else
+			text_add(&t, "I/O domain %" PRId64, s64(ev->b) - 1);
+		return add_violation(c, "dma-ownership", ev, t.buf);
+	case CHECK_IO_ENV:
+		text_add(&t, "after op %" PRId64 ": the IOTLB may still translate iova 0x%" PRIx64
+		         " of I/O domain %" PRId64 " to ", s64(ev->d), ev->a, s64(ev->f));
+		if (ev->c == UINT64_MAX)
+			text_add(&t, "a cached fault");
+		else
+			text_add(&t, "pa 0x%" PRIx64, ev->c);
+		text_add(&t, "; the domain maps ");
+		text_pa_or_nothing(&t, ev->b);
+		text_add(&t, " there");
+		return add_violation(c, "iotlb-envelope", ev, t.buf);
+	default:
+		return 0;
+	}
+}
+
+/* EV_IO_OP: with elision on, one map or unmap that returned 0 issues at
+ * most one IOTLB invalidation (checks/io_one_flush.sql). */
+static int on_io_op(struct checker *c, const struct event *ev)
+{
+	uint64_t invs = (ev->e >> IOOP_E_INV_SHIFT) & 0x7fffff;
+	if ((ev->sub != IOOP_MAP && ev->sub != IOOP_UNMAP) || !(ev->e & IOOP_E_ELIDE) ||
+	    ev->f != 0 || invs <= 1)
+		return 0;
+	struct text t = { .len = 0 };
+	text_add(&t, "%s of %" PRId64 " page(s) at dfn 0x%" PRIx64 " in I/O domain %" PRId64
+	         " issued %" PRId64 " IOTLB invalidations (elision allows one)",
+	         ev->sub == IOOP_MAP ? "map" : "unmap", s64(ev->c), ev->a, s64(ev->d),
+	         (int64_t)invs);
+	return add_violation(c, "iommu-one-flush", ev, t.buf);
+}
+
 /* EV_CHECK: the runner's checks after hypervisor operations (same texts
  * as checks/hv_*.sql). */
 static int on_check(struct checker *c, const struct event *ev)
@@ -505,8 +580,121 @@ static int on_check(struct checker *c, const struct event *ev)
 		         " changed memory type without a cache flush", s64(ev->d), s64(ev->f), ev->a);
 		return add_violation(c, "cache-flush", ev, t.buf);
 	default:
-		return 0;
+		return on_io_check(c, ev);
 	}
+}
+
+/* --- time properties (seed 002; checks/time_*.sql) ------------------ */
+
+/* Slot of an agent, or -1 for one outside the ranges events use. */
+static int time_slot(uint64_t agent)
+{
+	if (agent < TIME_VCPUS)
+		return (int)agent;
+	if (agent >= TIME_AGENT_HV && agent < TIME_AGENT_HV + 256)
+		return (int)(TIME_VCPUS + agent - TIME_AGENT_HV);
+	return -1;
+}
+
+/* Same text as the queries' CASE on the agent. */
+static void text_agent(struct text *t, uint64_t agent)
+{
+	if (s64(agent) >= (int64_t)TIME_AGENT_HV)
+		text_add(t, "hypervisor on cpu %" PRId64, s64(agent) - (int64_t)TIME_AGENT_HV);
+	else
+		text_add(t, "vcpu %" PRId64, s64(agent));
+}
+
+static struct time_agent_chk *time_agent_of(struct checker *c, uint64_t agent)
+{
+	int i = time_slot(agent);
+	if (i < 0)
+		return NULL;
+	if (!c->tagent && !(c->tagent = calloc(TIME_AGENTS, sizeof(*c->tagent)))) {
+		c->error = "out of memory";
+		return NULL;
+	}
+	return &c->tagent[i];
+}
+
+/* time-version: a read used an odd version, or a record torn by an update
+ * during the read. time-monotonic: below the same agent's previous read.
+ * time-causal: below the stamp of a message the agent received before. */
+static int on_time_read(struct checker *c, const struct event *ev)
+{
+	int stop = 0;
+	struct text t = {.len = 0};
+	if ((ev->c & 1) || (ev->e & TREADF_TORN)) {
+		text_agent(&t, ev->a);
+		text_add(&t, " on cpu %d used its time record at version %" PRId64 " %s", ev->cpu,
+		         s64(ev->c),
+		         (ev->e & TREADF_TORN) ? "while it was rewritten (fields of two updates)"
+		                               : "(odd: mid-update)");
+		stop |= add_violation(c, "time-version", ev, t.buf);
+	}
+	struct time_agent_chk *a = time_agent_of(c, ev->a);
+	if (!a)
+		return c->error ? 1 : stop;
+	if (a->has_last && s64(ev->b) < s64(a->last)) {
+		t.len = 0;
+		text_agent(&t, ev->a);
+		text_add(&t, " read %" PRId64 " ns on cpu %d after %" PRId64
+		         " ns: time went backwards by %" PRId64 " ns", s64(ev->b), ev->cpu,
+		         s64(a->last), s64(a->last) - s64(ev->b));
+		stop |= add_violation(c, "time-monotonic", ev, t.buf);
+	}
+	if (a->has_floor && s64(ev->b) < s64(a->floor)) {
+		t.len = 0;
+		text_agent(&t, ev->a);
+		text_add(&t, " read %" PRId64 " ns on cpu %d, below the %" PRId64
+		         " ns of a message it received before: %" PRId64 " ns back", s64(ev->b),
+		         ev->cpu, s64(a->floor), s64(a->floor) - s64(ev->b));
+		stop |= add_violation(c, "time-causal", ev, t.buf);
+	}
+	a->has_last = true;
+	a->last = ev->b;
+	return stop;
+}
+
+static int on_time_msg(struct checker *c, const struct event *ev)
+{
+	if (ev->sub != TMSG_RECV)
+		return 0;
+	struct time_agent_chk *a = time_agent_of(c, ev->c);
+	if (!a)
+		return c->error ? 1 : 0;
+	if (!a->has_floor || s64(ev->d) > s64(a->floor))
+		a->floor = ev->d;
+	a->has_floor = true;
+	return 0;
+}
+
+/* time-wallclock: the sub-second field out of 0..999999, or the wall
+ * clock not moving with system time (wall minus system time off the first
+ * update's by a microsecond or more). */
+static int on_time_update(struct checker *c, const struct event *ev)
+{
+	static const char *const kind[] = {"global", "cpu", "vcpu"};
+	struct text t = {.len = 0};
+	int64_t off = s64(ev->e) * 1000000000 + s64(ev->f) * 1000 - s64(ev->b);
+	if (!c->have_wc0) {
+		c->have_wc0 = true;
+		c->wc0 = off;
+	}
+	const char *k = ev->sub < 3 ? kind[ev->sub] : "?";
+	if (s64(ev->f) >= 1000000 || s64(ev->f) < 0) {
+		text_add(&t, "%s record %" PRId64 ": wall clock sub-second field %" PRId64
+		         " us is out of range 0..999999", k, s64(ev->a), s64(ev->f));
+		return add_violation(c, "time-wallclock", ev, t.buf);
+	}
+	int64_t d = off - c->wc0;
+	if (d >= 1000 || d <= -1000) {
+		text_add(&t, "%s record %" PRId64 ": wall clock %" PRId64 ".%06" PRId64
+		         " s does not move with system time %" PRId64 " ns (off by %" PRId64 " ns)",
+		         k, s64(ev->a), s64(ev->e), s64(ev->f), s64(ev->b), d);
+		return add_violation(c, "time-wallclock", ev, t.buf);
+	}
+	return 0;
 }
 
 /* --- vm_event rings (seed 004; checks/vm_event_*.sql) -------------- */
@@ -707,6 +895,14 @@ static int chk_event(void *ctx, const struct event *ev)
 		return on_table(c, ev);
 	case EV_CHECK:
 		return on_check(c, ev);
+	case EV_IO_OP:
+		return on_io_op(c, ev);
+	case EV_TIME_READ:
+		return on_time_read(c, ev);
+	case EV_TIME_MSG:
+		return on_time_msg(c, ev);
+	case EV_TIME_UPDATE:
+		return on_time_update(c, ev);
 	case EV_RING:
 		return on_ring(c, ev);
 	case EV_RING_STALL:
@@ -740,6 +936,7 @@ void checker_free(struct checker *c)
 	map_free(&c->by_id);
 	map_free(&c->by_frame);
 	free(c->scratch);
+	free(c->tagent);
 	free(c->rings);
 	free(c);
 }
@@ -751,6 +948,8 @@ struct sink checker_sink(struct checker *c)
 		.mask = 1ull << EV_ACCESS | 1ull << EV_ENV_STALE |
 		        1ull << EV_CR_WRITE | 1ull << EV_ENV_ADD |
 		        1ull << EV_ENV_DROP | 1ull << EV_TABLE | 1ull << EV_CHECK |
+		        1ull << EV_IO_OP |
+		        1ull << EV_TIME_READ | 1ull << EV_TIME_MSG | 1ull << EV_TIME_UPDATE |
 		        1ull << EV_RING | 1ull << EV_RING_STALL,
 		.ctx = c,
 		.event = chk_event,

@@ -113,7 +113,10 @@ static const char *const type_views[EV__COUNT] = {
 	[EV_ENV_ADD] = "env_adds", [EV_ENV_DROP] = "env_drops",
 	[EV_ENV_STALE] = "env_stale", [EV_TABLE] = "tables",
 	[EV_CACHE_FLUSH] = "cache_flushes", [EV_EXPECT] = "expects",
-	[EV_NOTE] = "notes",
+	[EV_NOTE] = "notes", [EV_DMA] = "dma", [EV_IOTLB_FILL] = "iotlb_fills",
+	[EV_IOMMU_INV] = "iommu_invs", [EV_IO_OP] = "io_ops", [EV_IO_OWN] = "io_owners",
+	[EV_TIME_READ] = "time_reads", [EV_TIME_UPDATE] = "time_updates",
+	[EV_TIME_MSG] = "time_msgs", [EV_TSC] = "tsc_events",
 	[EV_RING] = "ring_ops", [EV_RING_STALL] = "ring_stalls",
 };
 

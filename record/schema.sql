@@ -222,6 +222,80 @@ SELECT e.seq, e.cycle, e.cpu,
 FROM events e LEFT JOIN strings s ON s.id = e.caller
 WHERE e.type = 19;
 
+-- EV_DMA: one translated piece (at most a page) of a DMA (sim/iommu/dma.h).
+CREATE VIEW dma AS
+SELECT e.seq, e.cycle,
+	CASE e.sub WHEN 1 THEN 'read' WHEN 2 THEN 'write' ELSE e.sub END AS dir,
+	e.a AS iova, e.b AS pa, e.c >> 16 AS sid, e.c & 65535 AS did,
+	CASE e.d & 255 WHEN 0 THEN 'hit' WHEN 1 THEN 'walk' WHEN 2 THEN 'pass'
+		WHEN 3 THEN 'context' WHEN 4 THEN 'np_hit' ELSE e.d & 255 END AS path,
+	(e.d >> 8) & 255 AS fault, (e.d >> 16) & 1 AS stale, (e.d >> 17) & 1 AS env_stale,
+	e.e >> 32 AS device, e.e & 4294967295 AS len, e.f >> 32 AS unit
+FROM events e WHERE e.type = 20;
+
+-- EV_IOTLB_FILL: an IOMMU cached a translation (np = a not-present one).
+CREATE VIEW iotlb_fills AS
+SELECT e.seq, e.cycle, e.sub AS np, e.a AS iova, e.b AS pa, e.c AS did,
+	e.d AS size_log2, e.e AS perm, e.f AS unit
+FROM events e WHERE e.type = 21;
+
+-- EV_IOMMU_INV: an invalidation (or wait) the IOMMU carried out.
+CREATE VIEW iommu_invs AS
+SELECT e.seq, e.cycle,
+	CASE e.sub WHEN 1 THEN 'iotlb_all' WHEN 2 THEN 'iotlb_domain' WHEN 3 THEN 'iotlb_range'
+		WHEN 4 THEN 'devc_all' WHEN 5 THEN 'devc_domain' WHEN 6 THEN 'devc_device'
+		WHEN 7 THEN 'wait' ELSE e.sub END AS kind,
+	e.a AS did, e.b AS base, e.c AS size_log2, e.d AS removed, e.e AS removed_envelope,
+	e.f >> 32 AS unit, e.f & 4294967295 AS command, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 22;
+
+-- EV_IO_OP: one hypervisor IOMMU operation, when it returned.
+CREATE VIEW io_ops AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'domain' WHEN 2 THEN 'assign' WHEN 3 THEN 'map'
+		WHEN 4 THEN 'unmap' WHEN 5 THEN 'hwdom_init' WHEN 6 THEN 'flush' ELSE e.sub END AS op,
+	e.a AS dfn, e.b AS mfn, e.c AS pages, e.d AS domain,
+	CASE e.e & 255 WHEN 0 THEN 'none' WHEN 1 THEN 'added' ELSE 'modified' END AS flush_type,
+	(e.e >> 8) & 8388607 AS invalidations, (e.e >> 31) & 1 AS elide, e.f AS rc
+FROM events e WHERE e.type = 23;
+
+-- EV_IO_OWN: frames given to (0) or taken from (1) an I/O domain.
+CREATE VIEW io_owners AS
+SELECT e.seq, e.sub AS taken, e.a AS domain, e.b AS pa, e.c AS pages
+FROM events e WHERE e.type = 24;
+-- Time (seed 002, sim/event.h EV_TIME_*, EV_TSC). The type numbers live
+-- only here; the time properties (checks/time_*.sql) read these views.
+-- agent: a guest vCPU number, or 65536 + cpu for the hypervisor on a CPU.
+CREATE VIEW time_reads AS
+SELECT e.seq, e.cycle, e.cpu, CASE e.sub WHEN 0 THEN 'hv' ELSE 'guest' END AS reader,
+	e.a AS agent, e.b AS value, e.c AS version, e.d AS retries,
+	e.e & 1 AS torn, (e.e >> 1) & 1 AS clamped, e.f AS tsc, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 25;
+
+CREATE VIEW time_updates AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 0 THEN 'global' WHEN 1 THEN 'cpu' ELSE 'vcpu' END AS record,
+	e.a AS id, e.b AS stime, e.c AS tsc_stamp, e.d AS version,
+	e.e AS wc_sec, e.f AS wc_usec, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 26;
+
+CREATE VIEW time_msgs AS
+SELECT e.seq, e.cycle, e.cpu, CASE e.sub WHEN 0 THEN 'send' ELSE 'recv' END AS dir,
+	e.a AS msg, e.b AS from_agent, e.c AS to_agent, e.d AS stamp, e.e AS other_cpu,
+	s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 27;
+
+CREATE VIEW tsc_events AS
+SELECT e.seq, e.cycle, e.cpu,
+	CASE e.sub WHEN 1 THEN 'write' WHEN 2 THEN 'adjust' WHEN 3 THEN 'cstate'
+		WHEN 4 THEN 'freq' ELSE e.sub END AS kind,
+	e.a AS before, e.b AS after, e.c AS arg, s.s AS caller
+FROM events e LEFT JOIN strings s ON s.id = e.caller
+WHERE e.type = 28;
 -- EV_RING: one operation of a vm_event ring (seed 004, sim/event.h
 -- RING_*). ring = domain << 8 | kind; vcpu = domain << 8 | id, NULL for
 -- nobody (a foreign producer, the helper, the ring itself). free,
@@ -244,7 +318,7 @@ SELECT e.seq, e.cycle, e.cpu,
 	CASE WHEN e.b = -1 THEN NULL ELSE e.b END AS vcpu,
 	e.c AS free, e.d AS target_claims, e.e AS foreign_claims, e.f AS arg, s.s AS caller
 FROM events e LEFT JOIN strings s ON s.id = e.caller
-WHERE e.type = 20;
+WHERE e.type = 29;
 
 -- EV_RING_STALL: who waited on which ring, from when to when. room_since:
 -- from when it had what it waited for (NULL: never); wake_bound: the
@@ -261,4 +335,4 @@ SELECT e.seq, e.cycle, e.cpu,
 	CASE WHEN e.e = -1 THEN NULL ELSE e.e END AS room_since,
 	e.f AS unfinished, 10000 AS wake_bound
 FROM events e
-WHERE e.type = 21;
+WHERE e.type = 30;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runner/timeops.h"
 #include "sim/cpu/cpu.h"
 #include "sim/event.h"
 #include "sim/tlb/pte.h"
@@ -32,7 +33,7 @@ int op_input_error(struct op_ctx *x, const struct op *op, const char *fmt, ...)
 	return 2;
 }
 
-static int expect_fail(struct op_ctx *x, const struct op *op, unsigned cpu, uint64_t actual,
+int op_expect_fail(struct op_ctx *x, const struct op *op, unsigned cpu, uint64_t actual,
                        uint64_t expected, const char *fmt, ...)
 {
 	struct event ev = machine_event(x->m, EV_EXPECT, (int)cpu);
@@ -79,13 +80,13 @@ static int check_fault(struct op_ctx *x, const struct op *op, unsigned cpu, int 
 {
 	if (op->expect.has & EXP_FAULT) {
 		if (vec != op->expect.fault)
-			return expect_fail(x, op, cpu, (uint64_t)vec, (uint64_t)op->expect.fault,
+			return op_expect_fail(x, op, cpu, (uint64_t)vec, (uint64_t)op->expect.fault,
 			                   "fault %s, expected %s", fault_name(vec),
 			                   fault_name(op->expect.fault));
 		return 0;
 	}
 	if (vec == VEC_GP || vec == VEC_UD)
-		return expect_fail(x, op, cpu, (uint64_t)vec, 0, "unexpected %s", fault_name(vec));
+		return op_expect_fail(x, op, cpu, (uint64_t)vec, 0, "unexpected %s", fault_name(vec));
 	return 0;
 }
 
@@ -248,14 +249,14 @@ static int do_access(struct op_ctx *x, const struct op *op, unsigned cpu)
 		return rc;
 	const struct sc_expect *ex = &op->expect;
 	if ((ex->has & EXP_PA) && (vec || r.pa != ex->pa))
-		return expect_fail(x, op, cpu, r.pa, ex->pa,
+		return op_expect_fail(x, op, cpu, r.pa, ex->pa,
 		                   "va 0x%" PRIx64 " translated to pa 0x%" PRIx64 "%s, expected 0x%" PRIx64,
 		                   op->va, r.pa, vec ? " (faulted)" : "", ex->pa);
 	if ((ex->has & EXP_PFEC) && r.pfec != ex->pfec)
-		return expect_fail(x, op, cpu, r.pfec, ex->pfec,
+		return op_expect_fail(x, op, cpu, r.pfec, ex->pfec,
 		                   "page-fault error code 0x%x, expected 0x%x", r.pfec, ex->pfec);
 	if ((ex->has & EXP_PATH) && r.path != ex->path)
-		return expect_fail(x, op, cpu, (uint64_t)r.path, (uint64_t)ex->path,
+		return op_expect_fail(x, op, cpu, (uint64_t)r.path, (uint64_t)ex->path,
 		                   "translated by %s, expected %s", path_name(r.path),
 		                   path_name(ex->path));
 	return 0;
@@ -353,6 +354,22 @@ int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu)
 	case OP_GUEST_MAP:
 	case OP_LACKEY:
 		return pv_op_exec(x, op, cpu);
+	case OP_IO_DOMAIN:
+	case OP_IO_ASSIGN:
+	case OP_IO_MAP:
+	case OP_IO_UNMAP:
+	case OP_IO_REASSIGN:
+	case OP_IO_HWDOM_INIT:
+	case OP_IO_FLUSH:
+	case OP_DMA:
+	case OP_DMA_STREAM:
+	case OP_IO_WORKLOAD:
+		return io_op_exec(x, op, cpu);
+	case OP_TIME_READ:
+	case OP_TIME_SCHED:
+	case OP_TIME_MSG:
+	case OP_TSC:
+		return time_op_exec(x, op, cpu);
 	case OP_RING_ENABLE:
 	case OP_RING_DISABLE:
 	case OP_VM_EVENT:

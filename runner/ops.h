@@ -24,6 +24,9 @@ struct op_ctx {
 	uint64_t expect_failures;
 	char first_failure[512];
 	char err[512];        /* runtime input error (exit 2) */
+	bool again;           /* the op did one step of several and wants to
+	                         run again (io_workload: one I/O per step, so
+	                         CPUs interleave by time) */
 	/* Whether every CPU but `cpu` has finished its program (or only
 	 * waits in an idle helper): a helper running until idle stops. */
 	bool (*others_done)(void *sched, unsigned cpu);
@@ -36,6 +39,12 @@ int op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
  * (runner/pvops.c). */
 int hv_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
 int pv_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
+/* An expectation failed: EV_EXPECT, and the first one's message kept.
+ * Returns 1. */
+int op_expect_fail(struct op_ctx *x, const struct op *op, unsigned cpu, uint64_t actual,
+                   uint64_t expected, const char *fmt, ...);
+/* The IOMMU ops (runner/ioops.c). */
+int io_op_exec(struct op_ctx *x, const struct op *op, unsigned cpu);
 /* "FILE:LINE:COL: op: message" into x->err; returns 2. */
 int op_input_error(struct op_ctx *x, const struct op *op, const char *fmt, ...);
 

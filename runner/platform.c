@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/ioworld.h"
 #include "runner/ops.h"
 #include "runner/ring.h"
 #include "sim/cpu/cpu.h"
@@ -76,6 +77,8 @@ static uint64_t a_read64(void *ctx, uint64_t pa) { return mem_read64(&P(ctx)->m-
 static void a_write64(void *ctx, unsigned cpu, uint64_t pa, uint64_t v)
 {
 	struct machine *m = P(ctx)->m;
+	if (P(ctx)->io) /* DMA due by now lands before this store */
+		ioworld_catch_up(P(ctx)->io, m->cpus[cpu].clock);
 	cpu_charge(&m->cpus[cpu], m->prof.pte_write);
 	machine_store64(m, (int)cpu, pa, v, false);
 }
@@ -136,6 +139,21 @@ static void a_call_ipi(void *ctx, unsigned from, const struct hv_cpumask *mask, 
 		src->clock = done;
 }
 
+static uint64_t a_iommu_read(void *ctx, unsigned cpu, unsigned unit, uint32_t off)
+{
+	struct platform *p = P(ctx);
+	if (!p->io || unit != 0)
+		return 0;
+	return ioworld_mmio_read(p->io, cpu, off);
+}
+
+static void a_iommu_write(void *ctx, unsigned cpu, unsigned unit, uint32_t off, uint64_t v)
+{
+	struct platform *p = P(ctx);
+	if (p->io && unit == 0)
+		ioworld_mmio_write(p->io, cpu, off, v);
+}
+
 static void a_caller(void *ctx, const char *fn)
 {
 	struct platform *p = P(ctx);
@@ -183,6 +201,8 @@ int platform_init(struct platform *p, struct machine *m, const struct sc_hv *cfg
 	a->free_frame = a_free_frame;
 	a->call_ipi = a_call_ipi;
 	a->caller = a_caller;
+	a->iommu_read = a_iommu_read;
+	a->iommu_write = a_iommu_write;
 	struct hv_config hc = {
 		.page1gb = cfg->page1gb,
 		.superpages = cfg->superpages,
@@ -206,8 +226,28 @@ int platform_init(struct platform *p, struct machine *m, const struct sc_hv *cfg
 	return 0;
 }
 
+int platform_iommu_init(struct platform *p, const struct sc_iommu *cfg, char *err,
+                        size_t errlen)
+{
+	p->io = calloc(1, sizeof(*p->io));
+	if (!p->io) {
+		snprintf(err, errlen, "iommu: out of memory");
+		return -1;
+	}
+	if (ioworld_init(p->io, p, cfg, err, errlen) == 0)
+		return 0;
+	ioworld_fini(p->io);
+	free(p->io);
+	p->io = NULL;
+	return -1;
+}
+
 void platform_fini(struct platform *p)
 {
+	if (p->io) {
+		ioworld_fini(p->io);
+		free(p->io);
+	}
 	ring_world_fini(p);
 	refmap_fini(&p->ref);
 	u64map_fini(&p->lines);

@@ -25,8 +25,11 @@ struct cache_pending {
 	uint64_t first_pfn, npages;
 };
 
+struct ioworld;
+
 struct platform {
 	struct machine *m;
+	struct ioworld *io;  /* the IOMMU world, if the scenario has one */
 	struct hv_arch arch;
 	struct hv hv;
 	struct hv_pv pv;   /* PV domains (seed 003) */
@@ -42,6 +45,7 @@ struct platform {
 	uint64_t *line_masks;
 	uint32_t nlines, caplines;
 	uint64_t double_frees;
+	struct time_state *time; /* hypervisor time (runner/timeops.h), or NULL */
 	struct ring_world *rw;   /* vm_event rings (runner/ring.h), or NULL */
 };
 
@@ -50,6 +54,10 @@ struct platform {
 int platform_init(struct platform *p, struct machine *m, const struct sc_hv *cfg, char *err,
                   size_t errlen);
 void platform_fini(struct platform *p);
+/* Adds the IOMMU world (scenario iommu: section) to a booted platform.
+ * 0, or -1 with err. */
+int platform_iommu_init(struct platform *p, const struct sc_iommu *cfg, char *err,
+                        size_t errlen);
 
 /* After an operation: every property the seed defines, as EV_CHECK events
  * (runner/hvcheck.c). Returns the number of violations found. */

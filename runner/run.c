@@ -18,8 +18,10 @@
 
 #include "record/checker.h"
 #include "record/recorder.h"
+#include "runner/ioworld.h"
 #include "runner/ops.h"
 #include "runner/platform.h"
+#include "runner/timeops.h"
 #include "runner/ring.h"
 #include "sim/cpu/cpu.h"
 #include "sim/event.h"
@@ -43,6 +45,11 @@ struct agent {
 	bool waiting;     /* at a barrier/quiesce op */
 	struct ipi *q;    /* sorted by (at, order), at most IPI_QUEUE_MAX */
 	uint32_t nq, capq;
+	/* Time scenarios (seed 002): a delay or a paced time_read sleeps
+	 * until sleep_until, so that timers can fire meanwhile; rep counts
+	 * the reads a time_read still has to do. */
+	uint64_t sleep_until;
+	uint64_t rep;
 };
 
 struct sched {
@@ -98,19 +105,34 @@ static void jitter(struct sched *s, unsigned cpu)
 		cpu_charge(&s->m->cpus[cpu], machine_choose(s->m, CHOICE_JITTER, (uint64_t)j + 1));
 }
 
+enum { ACT_OP = 0, ACT_IPI = 1, ACT_TIMER = 2 };
+
 /* Next action time of a CPU: its op, or an IPI it can take now. */
-static uint64_t next_time(const struct sched *s, unsigned c, bool *is_ipi)
+static uint64_t next_time(const struct sched *s, unsigned c, int *kind)
 {
 	const struct agent *a = &s->a[c];
 	uint64_t clk = s->m->cpus[c].clock;
-	uint64_t t_op = (!a->waiting && a->pc < a->n) ? clk : NEVER;
+	/* A sleep at the end of a program still has its wake-up to do. */
+	uint64_t t_op = (!a->waiting && (a->pc < a->n || a->sleep_until)) ? clk : NEVER;
+	if (t_op != NEVER && a->sleep_until > t_op)
+		t_op = a->sleep_until;
 	/* A ring op waits for its vCPU, the helper's notification or its
 	 * retry time (runner/ring.h). */
-	if (t_op != NEVER && ring_op_is(&s->sc->ops[a->prog[a->pc]]))
+	if (t_op != NEVER && !a->sleep_until && a->pc < a->n &&
+	    ring_op_is(&s->sc->ops[a->prog[a->pc]]))
 		t_op = ring_ready_at((struct op_ctx *)&s->ox, &s->sc->ops[a->prog[a->pc]], c);
 	uint64_t t_ipi = a->nq ? (a->q[0].at > clk ? a->q[0].at : clk) : NEVER;
-	*is_ipi = t_ipi <= t_op && t_ipi != NEVER;
-	return *is_ipi ? t_ipi : t_op;
+	bool is_ipi = t_ipi <= t_op && t_ipi != NEVER;
+	*kind = is_ipi ? ACT_IPI : ACT_OP;
+	return is_ipi ? t_ipi : t_op;
+}
+
+/* A CPU's timer (time scenarios only), due no earlier than its clock. */
+static uint64_t timer_time(const struct sched *s, unsigned c)
+{
+	uint64_t t = time_timer_at(s->ox.plat, c);
+	uint64_t clk = s->m->cpus[c].clock;
+	return t == NEVER ? NEVER : t > clk ? t : clk;
 }
 
 static int queue_ipi(struct sched *s, unsigned from, unsigned to, const struct op *op)
@@ -152,6 +174,12 @@ static int send_ipi(struct sched *s, unsigned cpu, const struct op *op)
 			int rc = queue_ipi(s, cpu, t, op);
 			if (rc)
 				return rc;
+			/* An IPI orders the target's later time reads after
+			 * the sender's (seed 002). */
+			if (s->ox.plat && s->ox.plat->time &&
+			    time_send(s->ox.plat, TIME_AGENT_HV + cpu, cpu, TIME_AGENT_HV + t) != 0)
+				return op_input_error(&s->ox, op, "more than %d time messages pending",
+				                      TIME_MSG_MAX);
 		}
 	return 0;
 }
@@ -227,22 +255,76 @@ static void release_barrier(struct sched *s)
 		quiesce(s, op);
 }
 
+/* Time scenarios: delays sleep (timers fire meanwhile) and a time_read
+ * repeats `count` times, `every` cycles apart. Returns -1 when the op is
+ * not one of these. */
+static int step_time(struct sched *s, unsigned cpu, const struct op *op)
+{
+	struct agent *a = &s->a[cpu];
+	struct cpu *c = &s->m->cpus[cpu];
+	if (op->kind == OP_DELAY) {
+		a->pc++;
+		a->sleep_until = c->clock + op->cycles;
+		return 0;
+	}
+	if (op->kind == OP_TIME_READ) {
+		if (a->rep == 0)
+			a->rep = op->count;
+		int rc = op_exec(&s->ox, op, cpu);
+		if (--a->rep == 0)
+			a->pc++;
+		else
+			a->sleep_until = c->clock + op->cycles;
+		jitter(s, cpu);
+		return rc;
+	}
+	if (op->kind == OP_TSC && op->type == TSCE_CSTATE) {
+		int rc = op_exec(&s->ox, op, cpu);
+		a->pc++;
+		a->sleep_until = c->clock + op->cycles;
+		return rc;
+	}
+	return -1;
+}
+
 static int step_op(struct sched *s, unsigned cpu)
 {
 	struct agent *a = &s->a[cpu];
+	if (a->sleep_until) {
+		struct cpu *c = &s->m->cpus[cpu];
+		if (c->clock < a->sleep_until)
+			c->clock = a->sleep_until;
+		a->sleep_until = 0;
+		if (a->pc == a->n)
+			return 0; /* the last op's sleep is over */
+	}
 	const struct op *op = &s->sc->ops[a->prog[a->pc]];
 	if (is_global(op)) {
 		a->waiting = true;
 		return 0;
 	}
+	if (s->sc->time.enabled) {
+		int rc = step_time(s, cpu, op);
+		if (rc >= 0)
+			return rc;
+	}
 	a->pc++;
 	int rc = op->kind == OP_IPI ? send_ipi(s, cpu, op) : op_exec(&s->ox, op, cpu);
+	if (s->ox.again) { /* a multi-step op: the same op is next again */
+		s->ox.again = false;
+		a->pc--;
+	}
 	if (rc == RING_OP_AGAIN) {
 		a->pc--; /* not finished: the scheduler comes back to it */
 		rc = 0;
 	}
 	jitter(s, cpu);
 	return rc;
+}
+
+static const char *sc_path(const struct scenario *sc)
+{
+	return sc->path ? sc->path : "?";
 }
 
 /* Every CPU but `cpu` has finished its program, waits at a barrier (the
@@ -267,7 +349,7 @@ static int schedule(struct sched *s)
 	struct machine *m = s->m;
 	uint32_t n = m->ncpus;
 	unsigned *tied = calloc(n, sizeof(*tied));
-	bool *tied_ipi = calloc(n, sizeof(*tied_ipi));
+	int *tied_ipi = calloc(n, sizeof(*tied_ipi));
 	int worst = 0;
 	if (!tied || !tied_ipi) {
 		free(tied);
@@ -277,17 +359,51 @@ static int schedule(struct sched *s)
 	while (!m->bus.stop) {
 		uint64_t best = NEVER;
 		unsigned nt = 0;
+		bool timers = s->sc->time.enabled;
 		for (unsigned c = 0; c < n; c++) {
-			bool ipi;
-			uint64_t t = next_time(s, c, &ipi);
+			int kind;
+			uint64_t t = next_time(s, c, &kind);
 			if (t == NEVER || t > best)
 				continue;
 			if (t < best) {
 				best = t;
 				nt = 0;
 			}
-			tied_ipi[nt] = ipi;
+			tied_ipi[nt] = kind;
 			tied[nt++] = c;
+		}
+		/* Timers fire while work is pending (not when every CPU waits at
+		 * a barrier): at most one action per CPU, the timer first. */
+		if (timers && best != NEVER) {
+			unsigned nt2 = 0;
+			uint64_t best2 = best;
+			for (unsigned c = 0; c < n; c++) {
+				uint64_t t = timer_time(s, c);
+				if (t < best2) {
+					best2 = t;
+					nt2 = 0;
+				}
+				if (t == best2 && t != NEVER)
+					nt2++;
+			}
+			if (nt2) {
+				/* Rebuild the tie list at best2: the timers there and,
+				 * if best2 == best, the other CPUs' actions. */
+				unsigned k = 0;
+				for (unsigned c = 0; c < n; c++) {
+					int kind;
+					uint64_t tt = timer_time(s, c), t = next_time(s, c, &kind);
+					if (tt == best2) {
+						tied_ipi[k] = ACT_TIMER;
+						tied[k++] = c;
+					} else if (t == best2) {
+						tied_ipi[k] = kind;
+						tied[k++] = c;
+					}
+				}
+				nt = k;
+				best = best2;
+			}
 		}
 		if (best == NEVER) {
 			bool any_waiting = false;
@@ -303,7 +419,17 @@ static int schedule(struct sched *s)
 			k = (unsigned)machine_choose(m, CHOICE_SCHED, nt);
 			s->choices++;
 		}
-		int rc = tied_ipi[k] ? deliver_ipi(s, tied[k]) : step_op(s, tied[k]);
+		int rc;
+		if (tied_ipi[k] == ACT_TIMER) {
+			rc = time_timer_fire(s->ox.plat, tied[k]);
+			if (rc)
+				snprintf(s->ox.err, sizeof(s->ox.err),
+				         "%s: time: more than %" PRIu64 " periodic updates (a shorter run "
+				         "or a longer time.period_ms)",
+				         sc_path(s->sc), s->ox.plat->time->max_ticks);
+		} else {
+			rc = tied_ipi[k] == ACT_IPI ? deliver_ipi(s, tied[k]) : step_op(s, tied[k]);
+		}
 		if (rc == 2) {
 			worst = 2;
 			break;
@@ -497,6 +623,18 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 			goto out;
 		}
 		s.ox.plat = plat;
+		if (sc->iommu.enabled && platform_iommu_init(plat, &sc->iommu, err, errlen) != 0) {
+			rc = 2;
+			goto out;
+		}
+		if (sc->time.enabled) {
+			if (time_platform_init(plat, sc, err, errlen) != 0) {
+				rc = 2;
+				goto out;
+			}
+			if (o->time_max_ticks)
+				plat->time->max_ticks = o->time_max_ticks;
+		}
 		if (sc->rings.enabled && ring_world_init(plat, &sc->rings) != 0) {
 			snprintf(err, errlen, "%s: out of memory", sc->path);
 			rc = 2;
@@ -509,6 +647,14 @@ int run_scenario(const struct scenario *sc, const struct run_opts *o,
 		ring_stats_get(plat, &sum->rings);
 	}
 	summarise(&s, sum);
+	if (plat && plat->io) {
+		ioworld_report(plat->io, m.prof.clock_mhz, sum->report, sizeof(sum->report));
+	}
+	if (plat && plat->time) {
+		sum->time = plat->time->st;
+		sum->has_time = true;
+		sum->time.sim_ns = sum->cycles * 1000 / (m.prof.clock_mhz ? m.prof.clock_mhz : 1000);
+	}
 	sum->flushes_necessary = st.necessary;
 	sum->flushes_redundant = st.redundant;
 	sum->hits_l1 = st.path[PATH_L1];
@@ -547,6 +693,7 @@ out:
 		recorder_close(rec, "aborted", 2, m.bus.seq, m.bus.digest, 0, rerr, sizeof(rerr));
 	}
 	if (plat) {
+		time_platform_fini(plat);
 		platform_fini(plat);
 		free(plat);
 	}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "runner/timeops.h"
 #include "runner/ring.h"
 #include "scenario/scenario.h"
 #include "sim/bus.h"
@@ -30,6 +31,7 @@ struct run_opts {
 	void *file_ctx;
 	const struct sink *extra; /* more sinks to attach (tests, tools) */
 	unsigned nextra;
+	uint64_t time_max_ticks; /* periodic updates allowed (0: TIME_MAX_TICKS) */
 };
 
 struct run_summary {
@@ -47,7 +49,11 @@ struct run_summary {
 	uint64_t expect_failures;
 	char first[512];        /* first violation or failure, one line */
 	char props[256];        /* "stale-access,..." that fired, or "" */
+	char report[4096];      /* subsystem summary lines ("iommu ...\n"),
+	                           or "" */
 	int exit_code;          /* 0 ok, 1 violation/expectation, 2 bad input */
+	bool has_time;          /* a time scenario (seed 002): */
+	struct time_stats time; /* its reads, backward steps and warps */
 	struct ring_stats rings; /* vm_event rings (seed 004), if any */
 };
 

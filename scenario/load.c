@@ -39,45 +39,17 @@
 #define CANONICAL_LOW_END 0x0000800000000000ull
 /* PV domains: hv/pv/pv.h's HV_MAX_DOMAINS and HV_MAX_VCPUS, and the
  * hypervisor's reserved L4 slots 256..271, which no guest may map. */
-#define PV_MAX_DOMAINS 16u
 #define PV_MAX_VCPUS 8u
 #define HV_RESERVED_START 0xffff800000000000ull
 #define HV_RESERVED_END 0xffff880000000000ull /* exclusive */
 
-struct loader {
-	struct yctx y;
-	struct scenario *s;
-	uint64_t budget;     /* ops (ipi run ops included) still allowed */
-	uint32_t roots_cap;
-	uint32_t ndomains;   /* domain ops so far (ids 0..ndomains-1) */
-	uint32_t dom_vcpus[PV_MAX_DOMAINS];
-	int vcpu_cpu[PV_MAX_DOMAINS][PV_MAX_VCPUS]; /* vm_event: pinned pCPU + 1 */
-};
-
-/* The op being parsed. */
-struct opctx {
-	const yaml_node_t *map;
-	const char *where;   /* "ops[3]" or "ops[3].run[0]" */
-	const char *name;    /* op name, for messages */
-	bool sub;            /* inside an ipi run */
-	struct yfields f;
-};
-
-struct op_spec {
-	const char *name;
-	enum op_kind kind;
-	bool in_ipi;               /* allowed inside an ipi run */
-	const char *const *keys;   /* own fields, NULL-terminated */
-	int (*parse)(struct loader *L, const struct opctx *o, struct op *op);
-};
-
-enum { OPT = 0, REQ = 1 };
+#include "scenario/load_internal.h"
 
 /* ---- field helpers ---------------------------------------------------- */
 
 /* 1: present (*n set); 0: absent and optional; -1: absent but required
  * (reported at the op). */
-static int field(struct loader *L, const struct opctx *o, const char *name,
+int field(struct loader *L, const struct opctx *o, const char *name,
                  int req, const yaml_node_t **n)
 {
 	*n = y_get(&o->f, name);
@@ -89,7 +61,7 @@ static int field(struct loader *L, const struct opctx *o, const char *name,
 	             o->where, name, o->name);
 }
 
-static int f_u64(struct loader *L, const struct opctx *o, const char *name,
+int f_u64(struct loader *L, const struct opctx *o, const char *name,
                  int req, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	const yaml_node_t *n;
@@ -101,7 +73,7 @@ static int f_u64(struct loader *L, const struct opctx *o, const char *name,
 	return y_u64_range(&L->y, n, p, lo, hi, out);
 }
 
-static int f_u32(struct loader *L, const struct opctx *o, const char *name,
+int f_u32(struct loader *L, const struct opctx *o, const char *name,
                  int req, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	uint64_t v = *out;
@@ -111,7 +83,7 @@ static int f_u32(struct loader *L, const struct opctx *o, const char *name,
 	return 0;
 }
 
-static int f_bool(struct loader *L, const struct opctx *o, const char *name,
+int f_bool(struct loader *L, const struct opctx *o, const char *name,
                   bool *out)
 {
 	const yaml_node_t *n;
@@ -453,7 +425,7 @@ static int parse_free(struct loader *L, const struct opctx *o, struct op *op)
 
 /* The hv_* ops act on the hypervisor core's own tables: the scenario must
  * configure it (load_top reads hv: before ops). */
-static int want_hv(struct loader *L, const struct opctx *o)
+int want_hv(struct loader *L, const struct opctx *o)
 {
 	if (L->s->hv.enabled)
 		return 0;
@@ -912,6 +884,116 @@ static int parse_ipi(struct loader *L, const struct opctx *o, struct op *op)
 
 /* ---- op table --------------------------------------------------------- */
 
+/* ---- time ops (seed 002) --------------------------------------------- */
+
+#define TIME_MAX_COUNT 10000000ull
+#define TIME_MAX_PPM 100000 /* |ppm| bound: 10 % (sim/tsc TSC_MAX_PPB) */
+
+static int want_time(struct loader *L, const struct opctx *o)
+{
+	if (L->s->time.enabled)
+		return 0;
+	return y_err(&L->y, o->map, "%s: %s needs a time: section", o->where, o->name);
+}
+
+/* A signed decimal scalar within [lo, hi]. */
+static int y_s64_range(struct loader *L, const yaml_node_t *n, const char *path, int64_t lo,
+                       int64_t hi, int64_t *out)
+{
+	size_t len;
+	const char *s = n ? y_scalar(n, &len) : NULL;
+	uint64_t mag;
+	bool neg = s && len > 1 && s[0] == '-';
+	if (!s || y_parse_u64(s + neg, len - neg, &mag) || mag > (uint64_t)INT64_MAX)
+		return y_err(&L->y, n, "%s: expected a signed integer", path);
+	int64_t v = neg ? -(int64_t)mag : (int64_t)mag;
+	if (v < lo || v > hi)
+		return y_err(&L->y, n, "%s: %" PRId64 " is out of range %" PRId64 "..%" PRId64, path,
+		             v, lo, hi);
+	*out = v;
+	return 0;
+}
+
+static int parse_time_read(struct loader *L, const struct opctx *o, struct op *op)
+{
+	static const char *const who[] = {"guest", "hv", NULL};
+	const yaml_node_t *n;
+	char p[128];
+	int i = 0;
+	if (want_time(L, o))
+		return -1;
+	if (field(L, o, "who", OPT, &n) > 0) {
+		y_path(p, sizeof(p), o->where, "who");
+		if (y_enum(&L->y, n, p, who, &i))
+			return -1;
+	}
+	op->acc = (uint32_t)i;
+	op->count = 1;
+	return f_u64(L, o, "count", OPT, 1, TIME_MAX_COUNT, &op->count) ||
+	       f_u64(L, o, "every", OPT, 0, MAX_DELAY, &op->cycles);
+}
+
+static int parse_time_sched(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (want_time(L, o))
+		return -1;
+	return f_u32(L, o, "vcpu", REQ, 0, L->s->time.vcpus - 1, &op->vcpu);
+}
+
+static int parse_time_msg(struct loader *L, const struct opctx *o, struct op *op)
+{
+	if (want_time(L, o))
+		return -1;
+	bool v = y_get(&o->f, "vcpu"), h = y_get(&o->f, "hv_to");
+	if (v == h)
+		return y_err(&L->y, o->map, "%s: time_msg needs exactly one of 'vcpu' (to a "
+		             "guest vCPU) or 'hv_to' (to the hypervisor on a CPU)", o->where);
+	if (v)
+		return f_u32(L, o, "vcpu", REQ, 0, L->s->time.vcpus - 1, &op->vcpu);
+	op->has_value = true;
+	return f_u64(L, o, "hv_to", REQ, 0, L->s->ncpus - 1, &op->value);
+}
+
+static int parse_tsc(struct loader *L, const struct opctx *o, struct op *op)
+{
+	static const char *const kinds[] = {"write", "adjust", "cstate", "freq_ppm", NULL};
+	static const uint32_t types[] = {TSCE_WRITE, TSCE_ADJUST, TSCE_CSTATE, TSCE_FREQ};
+	int found = -1;
+	if (want_time(L, o))
+		return -1;
+	for (int i = 0; kinds[i]; i++)
+		if (y_get(&o->f, kinds[i])) {
+			if (found >= 0)
+				return y_err(&L->y, o->map, "%s: tsc takes one of write, adjust, cstate, "
+				             "freq_ppm (got %s and %s)", o->where, kinds[found], kinds[i]);
+			found = i;
+		}
+	if (found < 0)
+		return y_err(&L->y, o->map, "%s: tsc needs one of write, adjust, cstate, freq_ppm",
+		             o->where);
+	op->type = types[found];
+	char p[128];
+	y_path(p, sizeof(p), o->where, kinds[found]);
+	const yaml_node_t *n = y_get(&o->f, kinds[found]);
+	int64_t v;
+	switch (op->type) {
+	case TSCE_WRITE:
+		return f_u64(L, o, "write", REQ, 0, INT64_MAX, &op->value);
+	case TSCE_CSTATE:
+		return f_u64(L, o, "cstate", REQ, 1, MAX_DELAY, &op->cycles);
+	case TSCE_ADJUST:
+		if (y_s64_range(L, n, p, -(int64_t)MAX_DELAY, (int64_t)MAX_DELAY, &v))
+			return -1;
+		op->value = (uint64_t)v;
+		return 0;
+	default:
+		if (y_s64_range(L, n, p, -TIME_MAX_PPM, TIME_MAX_PPM, &v))
+			return -1;
+		op->value = (uint64_t)v;
+		return 0;
+	}
+}
+
 static const char *const k_none[] = {NULL};
 static const char *const k_pt_new[] = {"name", NULL};
 static const char *const k_map[] = {"root", "va", "pa", "size", "flags", NULL};
@@ -935,6 +1017,22 @@ static const char *const k_domain[] = {"vcpus", "xpti", NULL};
 static const char *const k_vcpu_run[] = {"domain", "vcpu", NULL};
 static const char *const k_guest_map[] = {"va", "pa", "user", "flags", NULL};
 static const char *const k_lackey[] = {"file", "user", "limit", NULL};
+static const char *const k_io_domain[] = {"hw", NULL};
+static const char *const k_io_assign[] = {"domain", "device", NULL};
+static const char *const k_io_map[] = {"domain", "dfn", "mfn", "order", "flags", NULL};
+static const char *const k_io_unmap[] = {"domain", "dfn", "order", "free", NULL};
+static const char *const k_io_reassign[] = {"pa", "pages", "domain", NULL};
+static const char *const k_io_hwdom[] = {"domain", "pfn", "pages", NULL};
+static const char *const k_io_flush[] = {"domain", NULL};
+static const char *const k_dma[] = {"device", "iova", "len", "write", "result", NULL};
+static const char *const k_dma_stream[] = {"device", "iova", "pages", "len", "period",
+                                           "count", "write", NULL};
+static const char *const k_io_workload[] = {"domain", "device", "dfn", "mfn", "ios", "order",
+                                            "len", "window", "cpu_cycles", NULL};
+static const char *const k_time_read[] = {"who", "count", "every", NULL};
+static const char *const k_time_sched[] = {"vcpu", NULL};
+static const char *const k_time_msg[] = {"vcpu", "hv_to", NULL};
+static const char *const k_tsc[] = {"write", "adjust", "cstate", "freq_ppm", NULL};
 static const char *const k_ring_enable[] = {"domain", "ring", "slots", NULL};
 static const char *const k_ring_disable[] = {"domain", "ring", "on_busy", "retries", "delay",
                                              NULL};
@@ -973,6 +1071,20 @@ static const struct op_spec op_specs[] = {
 	{"syscall", OP_SYSCALL, false, k_none, parse_hv_none},
 	{"guest_map", OP_GUEST_MAP, false, k_guest_map, parse_guest_map},
 	{"lackey", OP_LACKEY, false, k_lackey, parse_lackey},
+	{"io_domain", OP_IO_DOMAIN, false, k_io_domain, parse_io_domain},
+	{"io_assign", OP_IO_ASSIGN, false, k_io_assign, parse_io_assign},
+	{"io_map", OP_IO_MAP, false, k_io_map, parse_io_map},
+	{"io_unmap", OP_IO_UNMAP, false, k_io_unmap, parse_io_unmap},
+	{"io_reassign", OP_IO_REASSIGN, false, k_io_reassign, parse_io_reassign},
+	{"io_hwdom_init", OP_IO_HWDOM_INIT, false, k_io_hwdom, parse_io_hwdom_init},
+	{"io_flush", OP_IO_FLUSH, false, k_io_flush, parse_io_flush},
+	{"dma", OP_DMA, false, k_dma, parse_dma},
+	{"dma_stream", OP_DMA_STREAM, false, k_dma_stream, parse_dma_stream},
+	{"io_workload", OP_IO_WORKLOAD, false, k_io_workload, parse_io_workload},
+	{"time_read", OP_TIME_READ, false, k_time_read, parse_time_read},
+	{"time_sched", OP_TIME_SCHED, false, k_time_sched, parse_time_sched},
+	{"time_msg", OP_TIME_MSG, false, k_time_msg, parse_time_msg},
+	{"tsc", OP_TSC, false, k_tsc, parse_tsc},
 	{"ring_enable", OP_RING_ENABLE, false, k_ring_enable, parse_ring_enable},
 	{"ring_disable", OP_RING_DISABLE, false, k_ring_disable, parse_ring_disable},
 	{"vm_event", OP_VM_EVENT, false, k_vm_event, parse_vm_event},
@@ -1393,6 +1505,148 @@ static int load_hv(struct loader *L, const yaml_node_t *m)
 	return 0;
 }
 
+/* ---- time: (seed 002) -------------------------------------------------- */
+
+/* offsets / drift_ppm: a scalar (a per-core draw: 0..max, or -max..max)
+ * or a list with one entry per CPU. */
+static int time_percore(struct loader *L, const yaml_node_t *n, const char *path, int64_t lo,
+                        int64_t hi, int64_t scale, bool *random, int64_t *max, int64_t **list)
+{
+	char p[96];
+	if (n->type == YAML_SCALAR_NODE) {
+		*random = true;
+		if (y_s64_range(L, n, path, lo < 0 ? 0 : lo, hi, max))
+			return -1;
+		*max *= scale;
+		return 0;
+	}
+	if (y_want_seq(&L->y, n, path))
+		return -1;
+	size_t len = y_seq_len(n);
+	if (len != L->s->ncpus)
+		return y_err(&L->y, n, "%s: %zu entries for %u cpus (one per cpu, or one "
+		             "number for a per-cpu random draw)", path, len, L->s->ncpus);
+	*list = calloc(len, sizeof(**list));
+	if (!*list)
+		return y_err_nopos(&L->y, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (y_s64_range(L, y_seq_item(&L->y, n, i), p, lo, hi, &(*list)[i]))
+			return -1;
+		(*list)[i] *= scale;
+	}
+	return 0;
+}
+
+static int time_inject(struct loader *L, const yaml_node_t *n, uint32_t *out)
+{
+	static const char *const names[] = {"no-version-bump", "stale-stamp",
+	                                    "seed-wallclock", NULL};
+	static const uint32_t bits[] = {SC_TIME_INJECT_NO_VERSION, SC_TIME_INJECT_STALE_STAMP,
+	                                SC_TIME_INJECT_SEED_WALLCLOCK};
+	char p[64];
+	if (y_want_seq(&L->y, n, "time.inject"))
+		return -1;
+	for (size_t i = 0; i < y_seq_len(n); i++) {
+		int k;
+		snprintf(p, sizeof(p), "time.inject[%zu]", i);
+		if (y_enum(&L->y, y_seq_item(&L->y, n, i), p, names, &k))
+			return -1;
+		*out |= bits[k];
+	}
+	return 0;
+}
+
+static int load_time(struct loader *L, const yaml_node_t *m)
+{
+	static const char *const keys[] = {
+		"mode", "clamp", "compare", "period_ms", "calibrate_ms", "wallclock",
+		"vcpus", "platform_hz", "platform_read", "invariant", "host_ppm",
+		"offsets", "drift_ppm", "inject", "load_cycles", NULL};
+	static const char *const modes[] = {"global", "percpu", "rendezvous", NULL};
+	struct sc_time *t = &L->s->time;
+	struct yfields f;
+	uint64_t v;
+	int64_t sv;
+	int i;
+
+	if (!m)
+		return 0;
+	*t = (struct sc_time){.enabled = true, .mode = SC_TIME_RENDEZVOUS,
+	                      .period_ns = 250000000, .calibrate_ns = 50000000,
+	                      .vcpus = L->s->ncpus, .platform_hz = 14318180,
+	                      .platform_read = 1500, .load_cycles = 4, .invariant = true};
+	if (!L->s->hv.enabled)
+		return y_err(&L->y, m, "time: needs an hv: section (time is the hypervisor's)");
+	if (y_is_null(m))
+		return 0;
+	if (y_fields(&L->y, m, "time", keys, &f))
+		return -1;
+	if (f.val[0]) {
+		if (y_enum(&L->y, f.val[0], "time.mode", modes, &i))
+			return -1;
+		t->mode = i;
+	}
+	if ((f.val[1] && y_bool(&L->y, f.val[1], "time.clamp", &t->clamp)) ||
+	    (f.val[2] && y_bool(&L->y, f.val[2], "time.compare", &t->compare)))
+		return -1;
+	if (f.val[3]) {
+		if (y_u64_range(&L->y, f.val[3], "time.period_ms", 1, 3600000, &v))
+			return -1;
+		t->period_ns = v * 1000000;
+	}
+	if (f.val[4]) {
+		if (y_u64_range(&L->y, f.val[4], "time.calibrate_ms", 1, 1000, &v))
+			return -1;
+		t->calibrate_ns = v * 1000000;
+	}
+	if (f.val[5] && y_u64_range(&L->y, f.val[5], "time.wallclock", 0, 1ull << 40,
+	                            &t->wallclock_sec))
+		return -1;
+	if (f.val[6]) {
+		if (y_u64_range(&L->y, f.val[6], "time.vcpus", 1, 64, &v))
+			return -1;
+		t->vcpus = (uint32_t)v;
+	} else if (t->vcpus > 64) {
+		t->vcpus = 64;
+	}
+	if (f.val[7] && y_u64_range(&L->y, f.val[7], "time.platform_hz", 1000, 1000000000,
+	                            &t->platform_hz))
+		return -1;
+	if (f.val[8]) {
+		if (y_u64_range(&L->y, f.val[8], "time.platform_read", 0, 1000000, &v))
+			return -1;
+		t->platform_read = (uint32_t)v;
+	}
+	if (f.val[9] && y_bool(&L->y, f.val[9], "time.invariant", &t->invariant))
+		return -1;
+	if (f.val[10]) {
+		if (y_s64_range(L, f.val[10], "time.host_ppm", -TIME_MAX_PPM / 2, TIME_MAX_PPM / 2,
+		                &sv))
+			return -1;
+		t->host_ppb = sv * 1000;
+	}
+	if (f.val[11]) {
+		int64_t mx = 0;
+		if (time_percore(L, f.val[11], "time.offsets", 0, INT64_C(1) << 50, 1,
+		                 &t->offsets_random, &mx, &t->offsets))
+			return -1;
+		t->offset_max = (uint64_t)mx;
+	}
+	if (f.val[12] && time_percore(L, f.val[12], "time.drift_ppm", -TIME_MAX_PPM / 2,
+	                              TIME_MAX_PPM / 2, 1000, &t->drift_random,
+	                              &t->drift_max_ppb, &t->drift_ppb))
+		return -1;
+	if (f.val[13] && time_inject(L, f.val[13], &t->inject))
+		return -1;
+	if (f.val[14]) {
+		if (y_u64_range(&L->y, f.val[14], "time.load_cycles", 0, 100000, &v))
+			return -1;
+		t->load_cycles = (uint32_t)v;
+	}
+	return 0;
+}
+
 /* ---- rings (seed 004) ------------------------------------------------- */
 
 static int rings_inject(struct loader *L, const yaml_node_t *n, uint32_t *out)
@@ -1514,7 +1768,8 @@ static int load_ops(struct loader *L, const yaml_node_t *root,
 static int load_top(struct loader *L, const yaml_node_t *root)
 {
 	static const char *const keys[] = {"hvsim", "name", "description", "seed",
-	                                   "negative", "machine", "ops", "hv", "rings", NULL};
+	                                   "negative", "machine", "ops", "hv", "iommu",
+	                                   "time", "rings", NULL};
 	struct yfields f;
 	if (!root || root->type != YAML_MAPPING_NODE)
 		return y_err(&L->y, root, "top level must be a mapping (hvsim: 1, "
@@ -1525,7 +1780,8 @@ static int load_top(struct loader *L, const yaml_node_t *root)
 		return -1;
 	/* hv before ops, wherever it is in the file: the hv_* ops need it. */
 	if (load_header(L, root, &f) || load_machine(L, f.val[5]) ||
-	    load_hv(L, f.val[7]) || load_rings(L, f.val[8]))
+	    load_hv(L, f.val[7]) || load_iommu(L, f.val[8]) || load_time(L, f.val[9]) ||
+	    load_rings(L, f.val[10]))
 		return -1;
 	return load_ops(L, root, f.val[6]);
 }
@@ -1553,6 +1809,8 @@ void scenario_free(struct scenario *s)
 	for (uint32_t i = 0; s->roots && i < s->nroots; i++)
 		free(s->roots[i]);
 	free(s->roots);
+	free(s->time.offsets);
+	free(s->time.drift_ppb);
 	free_ops(s->ops, s->nops);
 	memset(s, 0, sizeof(*s));
 }

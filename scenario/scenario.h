@@ -64,6 +64,27 @@ enum op_kind {
 	                   accesses of a Valgrind lackey trace
 	                   (--tool=lackey --trace-mem=yes), mapping each page
 	                   on first touch through the hypervisor */
+	OP_IO_DOMAIN,   /* [hw]: a new I/O domain (ids from 0 in file order) */
+	OP_IO_ASSIGN,   /* domain device: point the device at the domain */
+	OP_IO_MAP,      /* domain dfn mfn [order] [flags]: iommu_map */
+	OP_IO_UNMAP,    /* domain dfn [order] [free]: iommu_unmap; free gives
+	                   the frames back once it returned */
+	OP_IO_REASSIGN, /* pa pages domain: frames change owner */
+	OP_IO_HWDOM_INIT, /* domain pfn pages: the hardware domain's 1:1 map */
+	OP_IO_FLUSH,    /* domain: the deferred-unmap queue's flush */
+	OP_DMA,         /* device iova [len] [write] [expect]: one transfer */
+	OP_DMA_STREAM,  /* device iova pages [len] period count [write] */
+	OP_IO_WORKLOAD, /* domain device dfn mfn ios [order] [len] [window]
+	                   [cpu_cycles]: ios x (map, DMA, unmap) */
+	OP_TIME_READ,   /* who count every: time reads by the guest vCPU
+	                   running here (who: guest) or the hypervisor on this
+	                   CPU (hv), count of them every `every` cycles */
+	OP_TIME_SCHED,  /* vcpu: schedule the time vCPU here (a migration when
+	                   it last ran elsewhere) */
+	OP_TIME_MSG,    /* vcpu | hv_to: a message from the reader here to a
+	                   vCPU (or the hypervisor on a CPU) that orders its
+	                   later reads after this one's */
+	OP_TSC,         /* write | adjust | cstate | freq_ppm: a TSC event */
 	/* vm_event rings (seed 004; need hv: and rings:). Ops that must wait
 	 * (a vCPU asleep, a helper with nothing to do, a retry) are resumed
 	 * by the scheduler when they may go on. */
@@ -126,6 +147,83 @@ enum { SC_PCID_OFF = 0, SC_PCID_ALL = 1, SC_PCID_XPTI = 2, SC_PCID_NOXPTI = 3 };
 #define SC_INJECT_INVLPG_UNDER_PCIDE 64u /* HV_INJECT_INVLPG_UNDER_PCIDE */
 #define SC_INJECT_XPTI_LEAK 128u         /* HV_INJECT_XPTI_LEAK */
 
+/* The IOMMU (scenario `iommu:` section, issue 6). */
+enum { SC_IOMMU_VTD = 1, SC_IOMMU_AMD = 2 };
+enum { SC_UNMAP_STRICT = 0, SC_UNMAP_DEFERRED = 1 };
+
+struct sc_iommu {
+	bool enabled;
+	int kind;             /* SC_IOMMU_* (default vtd) */
+	bool caching_mode;    /* VT-d CAP.CM (default false) */
+	bool elide;           /* flush elision, after the seed (default true) */
+	int unmap;            /* SC_UNMAP_* (default strict) */
+	uint32_t deferred_batch; /* default 256 */
+	uint32_t levels;      /* 3 or 4 (default 4) */
+	uint32_t iotlb_entries, iotlb_ways; /* 0: the model's defaults */
+	uint32_t inject;      /* hv/iommu/iommu.h HV_IOMMU_INJECT_* values */
+};
+
+#define SC_IO_INJECT_MODIFIED_AS_ADDED 1u  /* HV_IOMMU_INJECT_* */
+#define SC_IO_INJECT_MODIFIED_AS_NONE 2u
+#define SC_IO_INJECT_DONT_FLUSH_LEFT_SET 4u
+#define SC_IO_INJECT_FLUSH_TYPE_MIN 8u
+#define SC_IO_INJECT_FLUSH_FIRST_PAGE 16u
+#define SC_IO_INJECT_PTE_FLUSH_KEPT 32u
+#define SC_IO_INJECT_IGNORE_CM 64u
+
+/* OP_DMA expect. */
+enum { SC_DMA_ANY = 0, SC_DMA_OK = 1, SC_DMA_FAULT = 2 };
+
+/* The IOMMU ops' fields. */
+struct op_io {
+	uint64_t dfn, mfn;    /* frame numbers (IOVA >> 12, pa >> 12) */
+	uint64_t iova;        /* OP_DMA, OP_DMA_STREAM */
+	uint64_t pages;       /* OP_IO_REASSIGN, OP_IO_HWDOM_INIT, streams */
+	uint64_t period, count; /* OP_DMA_STREAM */
+	uint64_t ios, window, cpu_cycles; /* OP_IO_WORKLOAD */
+	uint32_t order;       /* map/unmap/workload: 2^order pages */
+	uint32_t flags;       /* IOMMUF_*: bit 0 readable, bit 1 writable */
+	uint32_t len;         /* DMA bytes */
+	uint16_t sid;         /* device */
+	uint8_t hw;           /* OP_IO_DOMAIN */
+	uint8_t write;        /* DMA direction */
+	uint8_t free;         /* OP_IO_UNMAP */
+	uint8_t expect;       /* SC_DMA_* */
+	uint8_t pad[2];
+};
+
+/* The time model and hypervisor time (scenario `time:` section, seed 002). */
+enum { SC_TIME_GLOBAL = 0, SC_TIME_PERCPU = 1, SC_TIME_RENDEZVOUS = 2 };
+/* sc_time.inject bits: hv/time/time.h's HV_TIME_INJECT_* values. */
+#define SC_TIME_INJECT_NO_VERSION 1u
+#define SC_TIME_INJECT_STALE_STAMP 2u
+#define SC_TIME_INJECT_SEED_WALLCLOCK 4u
+/* op.acc of OP_TIME_READ; op.type of OP_TSC (sim/event.h TSCE_*). */
+enum { SC_READ_GUEST = 0, SC_READ_HV = 1 };
+
+struct sc_time {
+	bool enabled;
+	int mode;              /* SC_TIME_*, default rendezvous */
+	bool clamp;            /* guest clamp to the last value returned */
+	bool compare;          /* `hvsim run` also runs every mode (table) */
+	uint64_t period_ns;    /* default 250 ms (the seed) */
+	uint64_t calibrate_ns; /* default 50 ms */
+	uint64_t wallclock_sec;
+	uint32_t vcpus;        /* default ncpus */
+	uint64_t platform_hz;  /* default 14318180 (HPET) */
+	uint32_t platform_read; /* cycles per platform-timer read, default 1500 */
+	uint32_t load_cycles;  /* cycles per record field load, default 4 */
+	bool invariant;        /* default true */
+	int64_t host_ppb;
+	bool offsets_random;   /* offset_max: per-core uniform draw */
+	uint64_t offset_max;
+	bool drift_random;     /* drift_ppm scalar: per-core draw in +-max */
+	int64_t drift_max_ppb;
+	int64_t *offsets;      /* ncpus entries (list form), else NULL */
+	int64_t *drift_ppb;    /* ncpus entries (list form), else NULL */
+	uint32_t inject;
+};
+
 struct op {
 	enum op_kind kind;
 	uint32_t line, col; /* 1-based position of the op's mapping */
@@ -159,6 +257,7 @@ struct op {
 	struct op *sub;     /* OP_IPI: ops run by each target */
 	uint32_t nsub;
 	struct sc_expect expect;
+	struct op_io io;    /* the IOMMU ops */
 	/* vm_event ring ops (seed 004). */
 	uint32_t ring;      /* RING_KIND_* (sim/event.h) */
 	uint32_t ev_type;   /* OP_VM_EVENT: SC_VE_* */
@@ -197,6 +296,8 @@ struct scenario {
 	bool has_seed;
 	char *negative;     /* twin scenarios: property expected to fire */
 	struct sc_hv hv;
+	struct sc_iommu iommu;
+	struct sc_time time;
 	char **roots;       /* names from OP_PT_NEW, index = op.root */
 	uint32_t nroots;
 	struct op *ops;

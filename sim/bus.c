@@ -105,6 +105,11 @@ static const char *const ev_names[EV__COUNT] = {
 	[EV_TABLE] = "table",     [EV_CACHE_FLUSH] = "cache_flush",
 	[EV_EXPECT] = "expect",   [EV_NOTE] = "note",
 	[EV_CHECK] = "check",     [EV_HV_OP] = "hv_op",
+	[EV_DMA] = "dma",         [EV_IOTLB_FILL] = "iotlb_fill",
+	[EV_IOMMU_INV] = "iommu_inv", [EV_IO_OP] = "io_op",
+	[EV_IO_OWN] = "io_own",
+	[EV_TIME_READ] = "time_read", [EV_TIME_UPDATE] = "time_update",
+	[EV_TIME_MSG] = "time_msg", [EV_TSC] = "tsc",
 	[EV_RING] = "ring",       [EV_RING_STALL] = "ring_stall",
 };
 

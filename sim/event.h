@@ -30,6 +30,18 @@
  *  EV_NOTE         0                 arg        0            0              0                0                 0
  *  EV_CHECK        CHECK_* kind      va / frame expected     actual         op index         cpu checked       pages / count
  *  EV_HV_OP        op kind           va         pages        map steps      shatters<<32|merges  tables alloc<<32|freed  flush calls (local + IPI rounds)
+ *  EV_DMA          IOMMU_ACC_*       iova       pa or 0      sid<<16|did    path|fault<<8|stale<<16|env_stale<<17  device<<32|len  unit<<32|io domain (or 0xffffffff)
+ *  EV_IOTLB_FILL   0 leaf / 1 np     iova base  pa base      did            size log2        perm             unit
+ *  EV_IOMMU_INV    IOINV_* kind      did        base         size log2      removed (concrete) removed (envelope)  unit<<32|command index
+ *  EV_IO_OP        IOOP_* kind       dfn        mfn          pages          io domain        IOFLUSH_* | invalidations<<8 | elide<<31  rc (int64)
+ *  EV_IO_OWN       0 give / 1 take   io domain  pa           pages          0                0                 0
+ *
+ * The IOMMU events (sim/iommu/iommu.h, runner/iommu*.c) have cpu -1 when
+ * a device or the IOMMU itself acts, and carry the device's time.
+ *  EV_TIME_READ    TREAD_* reader    agent      value (ns)   version used   retries          TREADF_* flags    TSC read
+ *  EV_TIME_UPDATE  TREC_* record     record id  system time  TSC stamp      version          wc seconds        wc sub-second (us)
+ *  EV_TIME_MSG     TMSG_SEND/RECV    message id from agent   to agent       time stamp (ns)  other cpu         0
+ *  EV_TSC          TSCE_* kind       TSC before TSC after    argument       0                0                 0
  *  EV_RING         RING_* op         ring       vcpu/RING_NOBODY free slots  target claims    foreign claims    op argument (RING_* below)
  *  EV_RING_STALL   STALL_* kind      ring       vcpu/RING_NOBODY from cycle  to cycle         room since / ~0   1 if unfinished at the end
  *
@@ -64,8 +76,17 @@ enum ev_type {
 	EV_NOTE = 17,
 	EV_CHECK = 18,
 	EV_HV_OP = 19, /* one hypervisor operation's work, when it returns */
-	EV_RING = 20,       /* one vm_event ring operation (seed 004) */
-	EV_RING_STALL = 21, /* a vCPU or producer that waited on a ring */
+	EV_DMA = 20,        /* one DMA transfer through an IOMMU */
+	EV_IOTLB_FILL = 21, /* an IOMMU cached a translation */
+	EV_IOMMU_INV = 22,  /* an IOMMU carried out an invalidation */
+	EV_IO_OP = 23,      /* one hypervisor IOMMU operation, when it returns */
+	EV_IO_OWN = 24,     /* frames given to / taken from an I/O domain */
+	EV_TIME_READ = 25,   /* a guest or hypervisor time read (seed 002) */
+	EV_TIME_UPDATE = 26, /* a time record written */
+	EV_TIME_MSG = 27,    /* a message that orders two agents' reads */
+	EV_TSC = 28,         /* a TSC event: write, adjust, C-state, frequency */
+	EV_RING = 29,       /* one vm_event ring operation (seed 004) */
+	EV_RING_STALL = 30, /* a vCPU or producer that waited on a ring */
 	EV__COUNT
 };
 
@@ -190,6 +211,44 @@ enum {
 	CHECK_XPTI = 6,     /* while a guest subject to XPTI runs, hypervisor-
 	                       private va is translatable through root b
 	                       (c = pcid, or ENV_GLOBAL for global entries) */
+	/* The IOMMU checks (runner/ioworld.h): a = iova, b = the frame
+	 * address the reference expects (~0: nothing / a fault), c = what
+	 * happened (pa, or ~0 for a fault), d = op index, e = DMA device
+	 * index (~0 for a post-operation check), f = I/O domain. */
+	CHECK_IO_STALE = 7, /* DMA reached other than the mapping */
+	CHECK_IO_MAP = 8,   /* DMA to a returned mapping faulted */
+	CHECK_IO_OWNER = 9, /* DMA reached a frame the domain does not own
+	                       (b = owner domain + 1, 0 = nobody) */
+	CHECK_IO_ENV = 10,  /* after an operation, the IOTLB envelope may
+	                       serve c for iova (~0: a cached not-present) */
+};
+
+/* EV_IO_OP.sub: the hypervisor IOMMU operation (hv/iommu/iommu.h). */
+enum {
+	IOOP_DOMAIN = 1,
+	IOOP_ASSIGN = 2,
+	IOOP_MAP = 3,
+	IOOP_UNMAP = 4,
+	IOOP_HWDOM_INIT = 5,
+	IOOP_FLUSH = 6,     /* the deferred queue's flush */
+};
+/* EV_IO_OP.e: highest flush type (low byte), IOTLB invalidations the unit
+ * carried out during the operation (bits 8..30), elision on (bit 31). */
+#define IOOP_E_INV_SHIFT 8
+#define IOOP_E_ELIDE (1ull << 31)
+/* Time (seed 002). Agents: a guest vCPU is its vCPU number; the
+ * hypervisor on a CPU is TIME_AGENT_HV + cpu. */
+#define TIME_AGENT_HV 0x10000u
+enum { TREAD_HV = 0, TREAD_GUEST = 1 };           /* EV_TIME_READ.sub */
+enum {                                            /* EV_TIME_READ.e */
+	TREADF_TORN = 1 << 0,    /* the record changed between the reader's
+	                            first and last load, and it used it */
+	TREADF_CLAMPED = 1 << 1, /* the guest clamp raised the value */
+};
+enum { TREC_GLOBAL = 0, TREC_CPU = 1, TREC_VCPU = 2 }; /* EV_TIME_UPDATE.sub */
+enum { TMSG_SEND = 0, TMSG_RECV = 1 };            /* EV_TIME_MSG.sub */
+enum {                                            /* EV_TSC.sub */
+	TSCE_WRITE = 1, TSCE_ADJUST = 2, TSCE_CSTATE = 3, TSCE_FREQ = 4,
 };
 
 /* vm_event rings (seed 004). EV_RING.a / EV_RING_STALL.a: the ring,

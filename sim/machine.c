@@ -26,6 +26,9 @@ int machine_init(struct machine *m, const struct profile *p, uint32_t ncpus,
 	m->cpus = calloc(ncpus, sizeof(*m->cpus));
 	if (!m->cpus)
 		goto fail;
+	/* Identity TSCs until a scenario configures them (seed 002). */
+	if (tsc_init(&m->tsc, ncpus, (uint64_t)(p->clock_mhz ? p->clock_mhz : 1000) * 1000000u) != 0)
+		goto fail;
 	for (uint32_t i = 0; i < ncpus; i++) {
 		struct cpu *c = &m->cpus[i];
 		c->id = i;
@@ -53,6 +56,7 @@ void machine_fini(struct machine *m)
 			env_cpu_fini(&m->cpus[i].env);
 		}
 	free(m->cpus);
+	tsc_fini(&m->tsc);
 	env_global_fini(&m->envg);
 	ptm_fini(&m->pt);
 	mem_fini(&m->mem);

@@ -20,6 +20,7 @@
 #include "sim/tlb/ptmeta.h"
 #include "sim/tlb/tlb.h"
 #include "sim/tlb/walk.h"
+#include "sim/tsc/tsc.h"
 
 #define MACHINE_MAX_CPUS 256
 
@@ -77,6 +78,7 @@ struct machine {
 	struct choice_hooks choices;
 	uint64_t nchoices;
 	uint32_t caller_scenario, caller_hw;
+	struct tsc_model tsc; /* per-core TSCs, platform timer (sim/tsc/tsc.h) */
 };
 
 /* Creates a machine in 64-bit mode with paging on (CR0.PG|PE|WP,

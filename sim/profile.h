@@ -39,7 +39,14 @@
 	X(rdtsc, "RDTSC")                                                      \
 	X(rdtscp, "RDTSCP")                                                    \
 	X(pte_write, "a store to a paging-structure entry")                   \
-	X(op_jitter, "maximum random extra cycles per operation (0: none)")
+	X(op_jitter, "maximum random extra cycles per operation (0: none)")     \
+	X(iommu_iotlb_miss, "IOMMU page walk on an IOTLB miss (device latency)") \
+	X(vtd_inv_page, "VT-d page-selective IOTLB invalidation + wait (QI)")  \
+	X(vtd_inv_domain, "VT-d domain/global IOTLB invalidation + wait")      \
+	X(vtd_inv_context, "VT-d context-cache invalidation + wait")           \
+	X(amdvi_inv_pages, "AMD-Vi INVALIDATE_IOMMU_PAGES + COMPLETION_WAIT")  \
+	X(amdvi_inv_devtab, "AMD-Vi INVALIDATE_DEVTAB_ENTRY + COMPLETION_WAIT") \
+	X(amdvi_inv_all, "AMD-Vi INVALIDATE_IOMMU_ALL + COMPLETION_WAIT")
 
 /* X(name, description) for geometry and features (uint32_t). */
 #define PROFILE_GEOMETRY(X)                                                   \

@@ -138,6 +138,10 @@ START_TEST(litmus_suite)
 {
 	run_dir(HVSIM_SOURCE_DIR "/scenarios/litmus");
 	run_dir(HVSIM_SOURCE_DIR "/scenarios/litmus/twins");
+	/* The IOMMU scenarios and twins (issue 6): same SQL/in-process
+	 * agreement. */
+	run_dir(HVSIM_SOURCE_DIR "/scenarios/iommu");
+	run_dir(HVSIM_SOURCE_DIR "/scenarios/iommu/twins");
 	/* Every rule has a positive scenario and the twins outnumber none of
 	 * them: the suite is not empty and each side is exercised. */
 	ck_assert_uint_ge(npos, 15);

@@ -282,6 +282,117 @@ static void emit_psc_freed(struct fx *x, bool bugs, struct want *w)
 	want(w, ev(x, EV_TABLE, TBL_FREE, -1, 0xc000, 1, 0, 0, 0, 0));
 }
 
+static void emit_io_stale(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_STALE, 0);
+}
+
+static void emit_io_map(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_MAP, 0);
+}
+
+static void emit_io_owner(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_OWNER, 0);
+	if (bugs) /* a freed frame (owner 0) and another domain's */
+		want(w, ev(x, EV_CHECK, CHECK_IO_OWNER, -1, 0x1000, 0, 0x5000, 3, 1, 0));
+}
+
+static void emit_io_env(struct fx *x, bool bugs, struct want *w)
+{
+	emit_checks(x, bugs, w, CHECK_IO_ENV, 0);
+}
+
+static void emit_io_one_flush(struct fx *x, bool bugs, struct want *w)
+{
+	const uint64_t el = IOOP_E_ELIDE, sh = IOOP_E_INV_SHIFT;
+	/* Near misses: one invalidation with elision; several without;
+	 * several on the error path (f != 0); several in a non-map op. */
+	ev(x, EV_IO_OP, IOOP_MAP, 0, 0x200, 0x400, 512, 0, 1 | 1ull << sh | el, 0);
+	ev(x, EV_IO_OP, IOOP_MAP, 0, 0x200, 0x400, 512, 0, 2 | 512ull << sh, 0);
+	ev(x, EV_IO_OP, IOOP_MAP, 1, 0x200, 0x400, 4, 1, 2 | 2ull << sh | el, (uint64_t)-22);
+	ev(x, EV_IO_OP, IOOP_HWDOM_INIT, 0, 0x100, 0x100, 16, 0, 3ull << sh | el, 0);
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_IO_OP, IOOP_MAP, 0, 0x200, 0x400, 512, 2, 2 | 2ull << sh | el, 0));
+	want(w, ev(x, EV_IO_OP, IOOP_UNMAP, 1, 0x7f00, 0, 256, 0, 2 | 256ull << sh | el, 0));
+}
+
+/* Seed 002's time properties. Agents: vCPUs, and 65536 + cpu. */
+#define HVA(c) (TIME_AGENT_HV + (c))
+
+static void emit_time_causal(struct fx *x, bool bugs, struct want *w)
+{
+	/* Near misses: a read equal to the stamp received, a stamp for
+	 * another agent, a sent (not received) message, reads before any. */
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 0, 100, 2, 0, 0, 7);
+	ev(x, EV_TIME_MSG, TMSG_RECV, 0, 1, 0, 0, 150, 1, 0);
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 0, 150, 2, 0, 0, 8);
+	ev(x, EV_TIME_MSG, TMSG_RECV, 1, 2, 0, 1, 500, 0, 0);
+	ev(x, EV_TIME_MSG, TMSG_SEND, 1, 3, 1, 0, 1000, 1, 0);
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 0, 350, 2, 0, 0, 9);
+	ev(x, EV_TIME_READ, TREAD_HV, 1, HVA(1), 90, 2, 0, 0, 0);
+	if (!bugs)
+		return;
+	ev(x, EV_TIME_MSG, TMSG_RECV, 1, 4, HVA(0), HVA(1), 1000, 0, 0);
+	want(w, ev(x, EV_TIME_READ, TREAD_HV, 1, HVA(1), 900, 4, 0, 0, 0));
+	want(w, ev(x, EV_TIME_READ, TREAD_GUEST, 1, 1, 450, 2, 0, 0, 9));
+	/* The largest stamp received counts, not the last. */
+	ev(x, EV_TIME_MSG, TMSG_RECV, 0, 5, 1, 0, 1000, 1, 0);
+	ev(x, EV_TIME_MSG, TMSG_RECV, 0, 6, 1, 0, 300, 1, 0);
+	want(w, ev(x, EV_TIME_READ, TREAD_GUEST, 0, 0, 500, 2, 0, 0, 9));
+}
+
+static void emit_time_monotonic(struct fx *x, bool bugs, struct want *w)
+{
+	/* Near misses: equal reads, another agent's smaller read. */
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 2, 100, 2, 0, 0, 1);
+	ev(x, EV_TIME_READ, TREAD_GUEST, 1, 2, 100, 2, 0, 0, 1);
+	ev(x, EV_TIME_READ, TREAD_GUEST, 1, 2, 200, 2, 0, 0, 1);
+	ev(x, EV_TIME_READ, TREAD_HV, 0, HVA(2), 50, 2, 0, 0, 0);
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 3, 10, 2, 0, 0, 1);
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_TIME_READ, TREAD_GUEST, 0, 2, 150, 2, 0, 0, 1));
+	/* Against the previous read, not the largest. */
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 2, 160, 2, 0, 0, 1);
+	want(w, ev(x, EV_TIME_READ, TREAD_HV, 0, HVA(2), 40, 2, 0, 0, 0));
+	ev(x, EV_TIME_READ, TREAD_GUEST, 1, 3, 180, 2, 0, 0, 1);
+	want(w, ev(x, EV_TIME_READ, TREAD_GUEST, 1, 3, 170, 2, 0, 0, 1));
+}
+
+static void emit_time_version(struct fx *x, bool bugs, struct want *w)
+{
+	/* Near misses: even versions, the clamp flag, retries. */
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 4, 100, 2, 0, 0, 1);
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 4, 110, 4, 3, TREADF_CLAMPED, 1);
+	if (!bugs)
+		return;
+	want(w, ev(x, EV_TIME_READ, TREAD_GUEST, 1, 5, 120, 5, 0, 0, 1));
+	want(w, ev(x, EV_TIME_READ, TREAD_GUEST, 0, 4, 130, 6, 0, TREADF_TORN, 1));
+	want(w, ev(x, EV_TIME_READ, TREAD_HV, 1, HVA(3), 140, 7, 0, 0, 0));
+}
+
+static void emit_time_wallclock(struct fx *x, bool bugs, struct want *w)
+{
+	/* The first update sets wall minus system time; near misses within
+	 * the microsecond, a read (not an update) with a large f. */
+	ev(x, EV_TIME_UPDATE, TREC_CPU, 0, 0, 50001326, 100, 2, 1120000000, 50001);
+	ev(x, EV_TIME_UPDATE, TREC_CPU, 1, 1, 1050001999, 200, 2, 1120000001, 50001);
+	ev(x, EV_TIME_UPDATE, TREC_VCPU, 1, 0, 1050001000, 200, 2, 1120000001, 50000);
+	ev(x, EV_TIME_UPDATE, TREC_GLOBAL, 0, 0, 2049999327, 200, 2, 1120000002, 49999);
+	ev(x, EV_TIME_READ, TREAD_GUEST, 0, 6, 100, 2, 0, 0, 1000000);
+	if (!bugs)
+		return;
+	/* The seed's carry: 1250000 - 10000000 in 32 bits. */
+	want(w, ev(x, EV_TIME_UPDATE, TREC_CPU, 0, 0, 1300001326, 300, 4, 1120000002,
+	           4286217296u));
+	want(w, ev(x, EV_TIME_UPDATE, TREC_CPU, 0, 0, 1300001326, 300, 4, 1120000001, 999999));
+	want(w, ev(x, EV_TIME_UPDATE, TREC_VCPU, 1, 3, 1300001326, 300, 4, 1120000001, 300002));
+	want(w, ev(x, EV_TIME_UPDATE, TREC_GLOBAL, 1, 0, 1300001326, 300, 4, 1120000001,
+	           1000000));
+}
 
 /* vm_event rings (seed 004). a: domain << 8 | kind; b: vcpu or nobody. */
 #define RING_P 0x100ull  /* domain 1, paging */
@@ -373,10 +484,19 @@ static const struct prop_case cases[] = {
 	{ "hv_mapping", "hv-mapping", emit_hv_mapping },
 	{ "hv_pt_accounting", "pt-accounting", emit_pt_accounting },
 	{ "hv_xpti", "xpti-isolation", emit_xpti },
+	{ "io_dma_ownership", "dma-ownership", emit_io_owner },
+	{ "io_map_visible", "iommu-map-visible", emit_io_map },
+	{ "io_one_flush", "iommu-one-flush", emit_io_one_flush },
+	{ "io_stale_dma", "iommu-stale-dma", emit_io_stale },
+	{ "iotlb_envelope", "iotlb-envelope", emit_io_env },
 	{ "pge_pcide", "pge-pcide", emit_pge_pcide },
 	{ "psc_freed_table", "psc-freed-table", emit_psc_freed },
 	{ "quiescent_stale", "quiescent-stale", emit_quiescent_stale },
 	{ "stale_access", "stale-access", emit_stale_access },
+	{ "time_causal", "time-causal", emit_time_causal },
+	{ "time_monotonic", "time-monotonic", emit_time_monotonic },
+	{ "time_version", "time-version", emit_time_version },
+	{ "time_wallclock", "time-wallclock", emit_time_wallclock },
 	{ "vm_event_accounting", "ring-accounting", emit_ring_accounting },
 	{ "vm_event_hang", "ring-hang", emit_ring_hang },
 	{ "vm_event_lost_request", "ring-lost-request", emit_ring_lost_request },

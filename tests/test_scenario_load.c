@@ -594,6 +594,7 @@ struct bad {
 #define OPS HDR "ops:\n"           /* ops[0] is on line 4, its '{' at col 5 */
 #define ROOT OPS "  - {op: pt_new, name: A}\n" /* ops[1] on line 5 */
 #define HVOPS HDR "hv: {}\nops:\n"  /* ops[0] on line 5, its '{' at col 5 */
+#define TOPS HDR "hv: {}\ntime: {}\nops:\n" /* ops[0] on line 6 */
 /* Two domains (0 and 1, with 1 and 2 vCPUs); ops[2] on line 8. */
 #define RINGOPS HDR "hv: {}\nrings: {}\nmachine: {cpus: 2}\nops:\n  - {op: domain, vcpus: 1}\n  - {op: domain, vcpus: 2}\n"
 
@@ -880,6 +881,31 @@ static const struct bad bads[] = {
 	/* aliases cannot make the walk recurse */
 	{HDR "ops: &a [*a]\n", "t.yaml:3:6:", "ops[0]: expected a mapping"},
 	{HDR "ops:\n  - &o {op: ipi, to: [1], run: [*o]}\nmachine: {cpus: 2}\n", "t.yaml:4:13:", "ops[0].run[0].op: 'ipi' is not allowed"},
+	/* time: and the time ops (seed 002) */
+	{HDR "time: {}\nops: []\n", "t.yaml:3:7:", "time: needs an hv: section"},
+	{HDR "hv: {}\ntime: {mode: fast}\nops: []\n", "t.yaml:4:14:",
+	 "time.mode: expected one of global, percpu, rendezvous, got 'fast'"},
+	{HDR "hv: {}\ntime: {offsets: [1, 2]}\nops: []\n", "t.yaml:4:17:",
+	 "time.offsets: 2 entries for 1 cpus"},
+	{HDR "hv: {}\ntime: {drift_ppm: [x]}\nops: []\n", "t.yaml:4:20:",
+	 "time.drift_ppm[0]: expected a signed integer"},
+	{HDR "hv: {}\ntime: {host_ppm: -60000}\nops: []\n", "t.yaml:4:18:",
+	 "time.host_ppm: -60000 is out of range -50000..50000"},
+	{HDR "hv: {}\ntime: {inject: [nope]}\nops: []\n", "t.yaml:4:17:",
+	 "time.inject[0]: expected one of no-version-bump, stale-stamp, seed-wallclock"},
+	{HDR "hv: {}\ntime: {period_ms: 0}\nops: []\n", "t.yaml:4:19:", "time.period_ms: 0 is out of range"},
+	{OPS "  - {op: time_read}\n", "t.yaml:4:5:", "ops[0]: time_read needs a time: section"},
+	{TOPS "  - {op: time_read, who: vm}\n", "t.yaml:6:26:",
+	 "ops[0].who: expected one of guest, hv, got 'vm'"},
+	{TOPS "  - {op: time_read, count: 0}\n", "t.yaml:6:28:", "ops[0].count: 0 is out of range"},
+	{TOPS "  - {op: time_sched, vcpu: 1}\n", "t.yaml:6:28:", "ops[0].vcpu: 1 is out of range 0..0"},
+	{TOPS "  - {op: time_msg}\n", "t.yaml:6:5:", "ops[0]: time_msg needs exactly one of 'vcpu'"},
+	{TOPS "  - {op: tsc}\n", "t.yaml:6:5:", "ops[0]: tsc needs one of write, adjust, cstate, freq_ppm"},
+	{TOPS "  - {op: tsc, write: 1, adjust: 2}\n", "t.yaml:6:5:",
+	 "ops[0]: tsc takes one of write, adjust, cstate, freq_ppm (got write and adjust)"},
+	{TOPS "  - {op: tsc, freq_ppm: 200000}\n", "t.yaml:6:25:",
+	 "ops[0].freq_ppm: 200000 is out of range -100000..100000"},
+	{TOPS "  - {op: tsc, adjust: -x}\n", "t.yaml:6:23:", "ops[0].adjust: expected a signed integer"},
 };
 
 START_TEST(malformed)

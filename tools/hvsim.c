@@ -15,6 +15,7 @@
 #include "record/check.h"
 #include "record/diff.h"
 #include "runner/run.h"
+#include "runner/timegrid.h"
 #include "runner/suite.h"
 #include "scenario/scenario.h"
 #include "trace/trace.h"
@@ -53,7 +54,9 @@ static const char usage_run[] =
 	"Runs the scenario on the simulated machine it describes. Every property\n"
 	"(stale-access, quiescent-stale, pge-pcide, psc-freed-table) is checked\n"
 	"in-process as the run goes; expectations in the scenario are checked\n"
-	"where they stand.\n"
+	"where they stand. A scenario with a time: section (seed 002) also\n"
+	"prints its row of the warp table, or with time.compare the rows of every\n"
+	"time configuration (global, percpu, rendezvous, rendezvous+clamp).\n"
 	"\n"
 	"  --db FILE        record every event into a SQLite database (replaced\n"
 	"                   if it exists; runs.status says whether it finished)\n"
@@ -267,14 +270,16 @@ static int cmd_run(int argc, char **argv)
 	       sc.name, s.seed, s.events, s.cycles, s.accesses, s.hits_l1, s.hits_l2, s.misses,
 	       s.fills, s.flushes, s.flushes_necessary, s.flushes_redundant, s.faults,
 	       s.quiesce_points);
+	fputs(s.report, stdout);
 	if (s.rings.used) {
 		/* Seed 004's figures: stall time and throughput of the rings. */
 		const struct ring_stats *r = &s.rings;
 		printf("seed-004: mode %s; guest events %" PRIu64 ", requests %" PRIu64
 		       ", responses %" PRIu64 "; vCPU stalls %" PRIu64 ", stall cycles %" PRIu64
 		       " (%" PRIu64 " per guest event, longest %" PRIu64 "); paused for responses %"
-		       PRIu64 " cycles; foreign stall cycles %" PRIu64 "; throughput %" PRIu64 " responses per Mcycle; notifications %" PRIu64
-		       "; disable refused %" PRIu64 ", gave up %" PRIu64 "; drops lost %" PRIu64 "\n",
+		       PRIu64 " cycles; foreign stall cycles %" PRIu64 "; throughput %" PRIu64
+		       " responses per Mcycle; notifications %" PRIu64 "; disable refused %" PRIu64
+		       ", gave up %" PRIu64 "; drops lost %" PRIu64 "\n",
 		       r->mode ? "pause" : "waitq", r->guest_events, r->puts, r->responses, r->stalls,
 		       r->stall_cycles, r->guest_events ? r->stall_cycles / r->guest_events : 0,
 		       r->stall_max, r->response_wait, r->foreign_stall_cycles,
@@ -289,6 +294,16 @@ static int cmd_run(int argc, char **argv)
 			       s.violations, s.props, s.expect_failures);
 	} else {
 		printf("all properties hold; digest %016" PRIx64 "\n", s.digest);
+	}
+	/* Seed 002: the warp table, of this run or of every configuration. */
+	if (s.has_time && sc.time.compare) {
+		if (time_table(stdout, &sc, &o, err, sizeof(err)) == 2) {
+			fprintf(stderr, "%s\n", err);
+			rc = 2;
+		}
+	} else if (s.has_time) {
+		time_table_header(stdout, &sc);
+		time_table_row(stdout, time_config_of(&sc), &s);
 	}
 	scenario_free(&sc);
 	return rc;

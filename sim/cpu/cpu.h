@@ -23,8 +23,12 @@ int cpu_invpcid(struct machine *m, unsigned cpu, uint64_t type, uint64_t desc_pc
                 uint64_t va);
 int cpu_clflush(struct machine *m, unsigned cpu, uint64_t pa);
 int cpu_wbinvd(struct machine *m, unsigned cpu);
-/* Until the TSC models exist, the TSC is the CPU's cycle clock. */
+/* RDTSC: the core's TSC (sim/tsc/tsc.h) at the CPU's clock once the
+ * instruction's profile cost is charged; the identity (the cycle clock)
+ * unless the scenario configures the TSCs. RDTSCP also returns
+ * IA32_TSC_AUX, which holds the CPU number here (as Linux and Xen set it). */
 uint64_t cpu_rdtsc(struct machine *m, unsigned cpu);
+uint64_t cpu_rdtscp(struct machine *m, unsigned cpu, uint32_t *aux);
 
 struct access_result {
 	uint64_t pa;

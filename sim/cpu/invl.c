@@ -91,5 +91,14 @@ uint64_t cpu_rdtsc(struct machine *m, unsigned cpu)
 {
 	struct cpu *c = &m->cpus[cpu];
 	cpu_charge(c, m->prof.rdtsc);
-	return c->clock;
+	return tsc_at(&m->tsc, cpu, c->clock);
+}
+
+uint64_t cpu_rdtscp(struct machine *m, unsigned cpu, uint32_t *aux)
+{
+	struct cpu *c = &m->cpus[cpu];
+	cpu_charge(c, m->prof.rdtscp);
+	if (aux)
+		*aux = cpu;
+	return tsc_at(&m->tsc, cpu, c->clock);
 }

@@ -199,6 +199,16 @@ static struct iommu_xlate xl_fault(struct iommu *io, struct iommu_xlate r, uint1
 	return r;
 }
 
+/* What the envelope allows beside the current tables (iommu.h). */
+static void env_judge(struct iommu *io, struct iommu_xlate *r, uint16_t did, uint64_t iova,
+                      const struct sl_leaf *now)
+{
+	uint64_t pa = now->np ? 0 : now->pa_base + (iova & ((1ull << now->size_log2) - 1));
+	struct ioenv_verdict v = ioenv_check(&io->env, did, iova, now->np, pa, now->perm);
+	r->env_stale = v.may_stale;
+	r->env_pa = v.stale_pa;
+}
+
 /* IOTLB hit: serve the cached entry (checking permissions on it). */
 static struct iommu_xlate xl_hit(struct iommu *io, struct iommu_xlate r,
                                  const struct devc_entry *ce, struct iotlb_entry *e,
@@ -210,6 +220,7 @@ static struct iommu_xlate xl_hit(struct iommu *io, struct iommu_xlate r,
 		r.stale = 1;
 		io->st.stale_served++;
 	}
+	env_judge(io, &r, ce->did, iova, &now);
 	r.cycles = IOMMU_COST_IOTLB_HIT;
 	if (e->np) {
 		io->st.iotlb_np_hits++;
@@ -234,7 +245,7 @@ static struct iommu_xlate xl_walk(struct iommu *io, struct iommu_xlate r,
 	io->st.iotlb_misses++;
 	io->st.walks++;
 	sl_walk(io, ce, iova, &l, &io->st.walk_reads);
-	r.cycles = IOMMU_COST_IOTLB_MISS;
+	r.cycles = io->m->prof.iommu_iotlb_miss;
 	r.path = IOMMU_PATH_WALK;
 	if (!l.np || io->vtd.cm) {
 		struct iotlb_entry p;
@@ -245,9 +256,9 @@ static struct iommu_xlate xl_walk(struct iommu *io, struct iommu_xlate r,
 		p.pa_base = l.pa_base;
 		p.perm = l.perm;
 		p.np = l.np;
-		io->st.iotlb_fills++;
-		io->st.iotlb_evictions += iotlb_fill(&io->iotlb, &p);
+		iommu_cache_fill(io, &p);
 	}
+	env_judge(io, &r, ce->did, iova, &l);
 	if (l.np)
 		return xl_fault(io, r, sid, iova, IOMMU_F_PTE_NP, acc, ce->fpd);
 	if (acc & ~l.perm)
@@ -300,7 +311,9 @@ static struct iommu_xlate vtd_translate(struct iommu *io, uint16_t sid, uint64_t
 static int vtd_submit(struct iommu *io, const struct iommu_cmd *c)
 {
 	struct iommu_queue *q = &io->q;
-	assert(q->entries && (q->entries & (q->entries - 1)) == 0);
+	if (!q->entries)
+		return -1; /* no queue programmed */
+	assert((q->entries & (q->entries - 1)) == 0);
 	uint32_t next = (q->tail + 1) & (q->entries - 1);
 	if (next == q->head) {
 		io->st.queue_full++;
@@ -329,18 +342,22 @@ static bool do_cc(struct iommu *io, const struct iommu_cmd *c)
 	uint16_t did = (uint16_t)(c->lo >> 16), sid = (uint16_t)(c->lo >> 32);
 	unsigned fm = (c->lo >> 48) & 3;
 	static const uint16_t fm_mask[4] = {0, 4, 6, 7};
-	uint32_t n;
 	switch (g) {
-	case VTD_G_GLOBAL: n = devc_inv_all(&io->devc); io->st.inv_cc_global++; break;
-	case VTD_G_DOMAIN: n = devc_inv_domain(&io->devc, did); io->st.inv_cc_domain++; break;
+	case VTD_G_GLOBAL:
+		iommu_devc_inv(io, IOINV_DEVC_ALL, 0, 0, 0);
+		io->st.inv_cc_global++;
+		break;
+	case VTD_G_DOMAIN:
+		iommu_devc_inv(io, IOINV_DEVC_DOMAIN, did, 0, 0);
+		io->st.inv_cc_domain++;
+		break;
 	case VTD_G_DEVICE_OR_PAGE:
-		n = devc_inv_device(&io->devc, did, sid, fm_mask[fm]);
+		iommu_devc_inv(io, IOINV_DEVC_DEVICE, did, sid, fm_mask[fm]);
 		io->st.inv_cc_device++;
 		break;
 	default: return false;
 	}
-	io->st.ctxc_inv_entries += n;
-	charge(io, VTD_COST_INV_CC);
+	charge(io, io->m->prof.vtd_inv_context);
 	return true;
 }
 
@@ -356,9 +373,9 @@ static bool do_psi(struct iommu *io, uint16_t did, uint64_t hi)
 	uint64_t addr = hi & ~0xfffull;
 	uint64_t base = addr & ~((1ull << log2) - 1);
 	io->st.psi_misaligned += base != addr;
-	io->st.iotlb_inv_entries += iotlb_inv_range(&io->iotlb, did, base, log2);
+	iommu_cache_inv(io, IOINV_IOTLB_RANGE, did, base, log2);
 	io->st.inv_iotlb_page++;
-	charge(io, VTD_COST_INV_IOTLB_PSI);
+	charge(io, io->m->prof.vtd_inv_page);
 	return true;
 }
 
@@ -371,11 +388,11 @@ static bool do_iotlb(struct iommu *io, const struct iommu_cmd *c)
 	uint16_t did = (uint16_t)(c->lo >> 16);
 	switch (g) {
 	case VTD_G_GLOBAL:
-		io->st.iotlb_inv_entries += iotlb_inv_all(&io->iotlb);
+		iommu_cache_inv(io, IOINV_IOTLB_ALL, 0, 0, 0);
 		io->st.inv_iotlb_global++;
 		break;
 	case VTD_G_DOMAIN:
-		io->st.iotlb_inv_entries += iotlb_inv_domain(&io->iotlb, did);
+		iommu_cache_inv(io, IOINV_IOTLB_DOMAIN, did, 0, 0);
 		io->st.inv_iotlb_domain++;
 		break;
 	case VTD_G_DEVICE_OR_PAGE:
@@ -383,7 +400,7 @@ static bool do_iotlb(struct iommu *io, const struct iommu_cmd *c)
 	default:
 		return false;
 	}
-	charge(io, VTD_COST_INV_IOTLB_DSI);
+	charge(io, io->m->prof.vtd_inv_domain);
 	return true;
 }
 
@@ -405,6 +422,7 @@ static bool do_wait(struct iommu *io, const struct iommu_cmd *c)
 	if ((c->lo & VTD_WAIT_RSVD_LO) || (c->hi & VTD_WAIT_RSVD_HI))
 		return false;
 	io->st.waits++;
+	iommu_note_wait(io);
 	if (c->lo & VTD_WAIT_SW) {
 		status_write(io, c->hi & ~3ull, (uint32_t)(c->lo >> 32));
 		io->st.wait_status_writes++;
@@ -446,9 +464,87 @@ static uint32_t vtd_process(struct iommu *io, uint32_t max)
 		}
 		q->head = (q->head + 1) & (q->entries - 1);
 		io->st.cmds_processed++;
+		io->cmd_index++;
 		n++;
 	}
 	return n;
+}
+
+/* ---- Registers (§10.4) ------------------------------------------------- */
+
+static uint64_t vtd_mmio_read(struct iommu *io, uint32_t off)
+{
+	switch (off) {
+	case VTD_REG_CAP:
+		return (io->vtd.cm ? VTD_CAP_CM : 0) | (uint64_t)io->vtd.mamv << 48;
+	case VTD_REG_GSTS:
+		return (io->vtd.te ? VTD_GCMD_TE : 0) | (io->vtd.rtps ? VTD_GCMD_SRTP : 0) |
+		       (io->vtd.qie ? VTD_GCMD_QIE : 0);
+	case VTD_REG_RTADDR: return io->vtd.rtaddr_reg;
+	case VTD_REG_FSTS:
+		return (io->vtd.pfo ? VTD_FSTS_PFO : 0) | (io->q.error ? VTD_FSTS_IQE : 0);
+	case VTD_REG_IQH: return (uint64_t)io->q.head << 4;
+	case VTD_REG_IQT: return (uint64_t)io->q.tail << 4;
+	case VTD_REG_IQA: {
+		uint32_t x = 0;
+		while ((256u << x) < io->q.entries && x < 7)
+			x++;
+		return io->q.base | x;
+	}
+	case VTD_REG_ICS: return io->vtd.iwc;
+	default: return 0;
+	}
+}
+
+/* GCMD is a command register: software writes the whole desired state
+ * and one bit changed at a time (§10.4.4); SRTP latches RTADDR_REG and
+ * leaves the caches alone (software must invalidate globally, §6.5). */
+static void gcmd_write(struct iommu *io, uint64_t val)
+{
+	if (val & VTD_GCMD_SRTP) {
+		io->vtd.rtaddr = io->vtd.rtaddr_reg & ~0xfffull;
+		io->vtd.rtps = 1;
+	}
+	io->vtd.qie = (val & VTD_GCMD_QIE) != 0;
+	io->vtd.te = (val & VTD_GCMD_TE) != 0;
+	if (!io->vtd.qie)
+		io->q.head = io->q.tail = 0; /* disabling QI resets IQH (§6.5.2) */
+}
+
+/* The queue is consumed as soon as the tail moves: the model's hardware
+ * finishes every descriptor before the register write returns. */
+static void vtd_mmio_write(struct iommu *io, uint32_t off, uint64_t val)
+{
+	switch (off) {
+	case VTD_REG_GCMD: gcmd_write(io, val); break;
+	case VTD_REG_RTADDR: io->vtd.rtaddr_reg = val; break;
+	case VTD_REG_FSTS:
+		/* RW1C: writing 1 clears; clearing IQE lets the queue go on
+		 * after software fixed the bad descriptor. */
+		if (val & VTD_FSTS_PFO)
+			io->vtd.pfo = 0;
+		if (val & VTD_FSTS_IQE)
+			io->q.error = 0;
+		break;
+	case VTD_REG_IQA:
+		if (io->vtd.qie)
+			break; /* IQA is read-only while QI is enabled */
+		io->q.base = val & ~0xfffull;
+		io->q.entries = 256u << (val & 7);
+		io->q.head = io->q.tail = 0;
+		break;
+	case VTD_REG_IQT:
+		if (!io->vtd.qie || !io->q.entries)
+			break;
+		io->q.tail = (uint32_t)(val >> 4) & (io->q.entries - 1);
+		vtd_process(io, io->q.entries);
+		break;
+	case VTD_REG_ICS:
+		if (val & 1)
+			io->vtd.iwc = 0;
+		break;
+	default: break;
+	}
 }
 
 /* ---- Life cycle ---------------------------------------------------------- */
@@ -458,6 +554,7 @@ static uint32_t vtd_process(struct iommu *io, uint32_t max)
 static void vtd_reset(struct iommu *io)
 {
 	iotlb_inv_all(&io->iotlb);
+	ioenv_inv_all(&io->env);
 	devc_inv_all(&io->devc);
 	io->q.head = io->q.tail = 0;
 	io->q.error = 0;
@@ -469,6 +566,7 @@ static void vtd_reset(struct iommu *io)
 static void vtd_fini(struct iommu *io)
 {
 	iotlb_fini(&io->iotlb);
+	ioenv_fini(&io->env);
 	devc_fini(&io->devc);
 	memset(io, 0, sizeof(*io));
 }
@@ -479,6 +577,8 @@ static const struct iommu_ops vtd_ops = {
 	.submit = vtd_submit,
 	.process = vtd_process,
 	.reset = vtd_reset,
+	.mmio_read = vtd_mmio_read,
+	.mmio_write = vtd_mmio_write,
 	.fini = vtd_fini,
 };
 
@@ -495,15 +595,22 @@ int vtd_init(struct iommu *io, struct machine *m, const struct vtd_config *cfg)
 		iotlb_fini(&io->iotlb);
 		return -1;
 	}
+	ioenv_init(&io->env);
 	io->ops = &vtd_ops;
 	io->m = m;
 	io->kind = IOMMU_VTD;
-	io->q.base = cfg->iq_base;
-	io->q.entries = 256u << cfg->iq_x;
-	io->vtd.rtaddr = cfg->rtaddr;
 	io->vtd.cm = cfg->caching_mode;
 	io->vtd.mamv = cfg->mamv ? cfg->mamv : VTD_MAMV_DEFAULT;
-	io->vtd.te = 1;
+	if (cfg->iq_base) {
+		io->q.base = cfg->iq_base;
+		io->q.entries = 256u << cfg->iq_x;
+		io->vtd.qie = 1;
+	}
+	if (cfg->rtaddr) {
+		io->vtd.rtaddr = io->vtd.rtaddr_reg = cfg->rtaddr;
+		io->vtd.rtps = 1;
+		io->vtd.te = 1;
+	}
 	return 0;
 }
 

@@ -151,6 +151,79 @@ printf 'SELEC nonsense' >"$T/bad.sql"
 ALLOW_OUT=1 expect_err check-bad-sql "$T/bad.sql" "$HVSIM" check "$T/good.db" --sql "$T/bad.sql"
 ALLOW_OUT=1 expect_err check-missing-sql "$T/none.sql" "$HVSIM" check "$T/good.db" --sql "$T/none.sql"
 
+# IOMMU section and ops (issue 6): each error names file:line:col and
+# the field.
+w io-kind.yaml 'hvsim: 1
+name: x
+hv: {}
+iommu: {kind: arm}
+ops: []'
+expect_err iommu-bad-kind "^$T/io-kind.yaml:4:15: iommu.kind: .*'arm'" "$HVSIM" run "$T/io-kind.yaml"
+
+w io-cm-amd.yaml 'hvsim: 1
+name: x
+hv: {}
+iommu: {kind: amd, caching_mode: true}
+ops: []'
+expect_err iommu-cm-on-amd "^$T/io-cm-amd.yaml:4:34: iommu.caching_mode: .*amd" "$HVSIM" run "$T/io-cm-amd.yaml"
+
+w io-inject.yaml 'hvsim: 1
+name: x
+hv: {}
+iommu: {kind: vtd, inject: [ignore_cm, modified_as_dropped]}
+ops: []'
+expect_err iommu-unknown-inject "^$T/io-inject.yaml:4:40: iommu.inject\[1\]: .*'modified_as_dropped'" "$HVSIM" run "$T/io-inject.yaml"
+
+w io-device.yaml 'hvsim: 1
+name: x
+hv: {}
+iommu: {}
+ops:
+  - {op: io_domain}
+  - {op: io_assign, domain: 0, device: "00:20.0"}'
+expect_err iommu-bad-device "^$T/io-device.yaml:7:40: ops\[1\].device: '00:20.0' is not a PCI address" "$HVSIM" run "$T/io-device.yaml"
+
+w io-device2.yaml 'hvsim: 1
+name: x
+hv: {}
+iommu: {}
+ops:
+  - {op: io_domain}
+  - {op: io_assign, domain: 0, device: "zz:03.0"}'
+expect_err iommu-bad-device-hex "^$T/io-device2.yaml:7:40: ops\[1\].device: 'zz:03.0' is not a PCI address" "$HVSIM" run "$T/io-device2.yaml"
+
+w io-unassigned.yaml 'hvsim: 1
+name: x
+hv: {}
+iommu: {}
+ops:
+  - {op: io_domain}
+  - {op: io_assign, domain: 0, device: "00:03.0"}
+  - {op: dma, device: "00:04.0", iova: 0x1000}'
+expect_err iommu-dma-unassigned "^$T/io-unassigned.yaml:8:23: ops\[2\].device: 00:04.0 is not assigned" "$HVSIM" run "$T/io-unassigned.yaml"
+
+w io-align.yaml 'hvsim: 1
+name: x
+hv: {}
+iommu: {}
+ops:
+  - {op: io_domain}
+  - {op: io_map, domain: 0, dfn: 0x1001, mfn: 0x2000, order: 1}'
+expect_err iommu-dfn-misaligned "^$T/io-align.yaml:7:34: ops\[1\].dfn: 0x1001 is not aligned to the order" "$HVSIM" run "$T/io-align.yaml"
+
+w io-noiommu.yaml 'hvsim: 1
+name: x
+hv: {}
+ops:
+  - {op: io_domain}'
+expect_err iommu-op-without-section "^$T/io-noiommu.yaml:5:5: ops\[0\]: io_domain needs an iommu: section" "$HVSIM" run "$T/io-noiommu.yaml"
+
+w io-nohv.yaml 'hvsim: 1
+name: x
+iommu: {kind: vtd}
+ops: []'
+expect_err iommu-without-hv "^$T/io-nohv.yaml:3:8: iommu: needs an hv: section" "$HVSIM" run "$T/io-nohv.yaml"
+
 # Help and version work and exit 0.
 for c in "--help" "--version" "run --help" "check --help" "suite --help" "replay --help" "diff --help"; do
 	n=$((n + 1))
