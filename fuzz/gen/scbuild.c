@@ -1,9 +1,11 @@
 /* Scenario construction in memory (fuzz/gen/scbuild.h). */
 #include "fuzz/gen/scbuild.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario/profile_load.h"
 #include "sim/profile.h"
 
 /* The embedded profiles, parsed on first use: a case must not pay a YAML
@@ -110,6 +112,50 @@ int scb_root(struct scenario *sc, const char *name)
 	if (!(r[sc->nroots] = strdup(name)))
 		return -1;
 	return (int)sc->nroots++;
+}
+
+/* The overrides text of the fields in which sc->profile differs from its
+ * named profile, sorted by name (the loader's build_overrides). */
+static int rebuild_overrides(struct scenario *sc, const struct profile *base)
+{
+	const struct profile_field *f[PROFILE_NFIELDS];
+	size_t n = 0;
+	for (size_t i = 0; profile_fields[i].name && n < PROFILE_NFIELDS; i++)
+		if (*profile_field_ptr(&sc->profile, &profile_fields[i]) !=
+		    *profile_field_ptr((struct profile *)base, &profile_fields[i]))
+			f[n++] = &profile_fields[i];
+	for (size_t i = 1; i < n; i++) /* insertion sort by name: n is small */
+		for (size_t j = i; j > 0 && strcmp(f[j - 1]->name, f[j]->name) > 0; j--) {
+			const struct profile_field *t = f[j];
+			f[j] = f[j - 1];
+			f[j - 1] = t;
+		}
+	char buf[2048];
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + o, sizeof(buf) - o, "%s%s=%u", i ? "," : "", f[i]->name,
+		                 *profile_field_ptr(&sc->profile, f[i]));
+		if (w < 0 || (size_t)w >= sizeof(buf) - o)
+			return -1;
+		o += (size_t)w;
+	}
+	char *d = strdup(buf);
+	if (!d)
+		return -1;
+	free(sc->overrides);
+	sc->overrides = d;
+	return 0;
+}
+
+int scb_override(struct scenario *sc, const char *field, uint32_t value)
+{
+	const struct profile_field *f = profile_field_find(field);
+	const struct profile *base = profile_cached(sc->profile_name);
+	if (!f || !base)
+		return -1;
+	*profile_field_ptr(&sc->profile, f) = value;
+	return rebuild_overrides(sc, base);
 }
 
 static char *dup_or_null(const char *s, bool *fail)

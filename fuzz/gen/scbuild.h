@@ -29,6 +29,11 @@ struct op *scb_op(struct scenario *sc, enum op_kind k, unsigned cpu);
 struct op *scb_sub(struct op *ipi, enum op_kind k);
 /* Defines a table name (pt_new, unlink save); its index, or -1. */
 int scb_root(struct scenario *sc, const char *name);
+/* A machine.costs override: sets the profile field and rebuilds
+ * sc->overrides ("name=value,..." sorted by name, as the loader builds
+ * it). 0, or -1 (unknown field, no memory). The caller keeps the profile
+ * valid (profile_validate) once all its overrides are set. */
+int scb_override(struct scenario *sc, const char *field, uint32_t value);
 /* Deep copy; 0 or -1 (out of memory, *dst empty). */
 int scb_copy(struct scenario *dst, const struct scenario *src);
 /* Removes ops [from, from + n) (top level). */

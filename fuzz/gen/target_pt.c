@@ -56,6 +56,7 @@ struct ptgen {
 	struct req maps[MAX_REMEMBER];
 	unsigned nmaps;
 	unsigned w[8];   /* op weights of this case (swarm) */
+	bool big;        /* whole 2 MiB areas and 1 GiB pages in this case */
 };
 
 /* ---- hypervisor cases ---------------------------------------------------- */
@@ -87,20 +88,27 @@ static uint64_t gen_start(struct ptgen *g)
 	}
 }
 
+/* Lengths: mostly a few pages (cheap cases, many of them); whole and
+ * almost-whole 2 MiB areas and 1 GiB pages less often (they shatter,
+ * merge and skip, and cost hundreds of steps each). */
 static uint64_t gen_len(struct ptgen *g, bool big_ok)
 {
 	struct bytesrc *b = g->b;
-	switch (bs_below(b, 16)) {
+	if (!g->big) /* this case keeps to a few pages per request */
+		return bs_chance(b, 80) ? 1 + bs_below(b, 4) : 5 + bs_below(b, 28);
+	switch (bs_below(b, 32)) {
 	case 0:
 		return big_ok ? PAGES_1G : 2 * PAGES_2M;
 	case 1:
 	case 2:
-		return (1 + bs_below(b, 3)) * PAGES_2M;
+		return (1 + bs_below(b, 2)) * PAGES_2M;
 	case 3:
 	case 4:
-		return PAGES_2M - 1 + bs_below(b, 3); /* 511, 512, 513 */
 	case 5:
-		return 16 + bs_below(b, 48);
+		return PAGES_2M - 1 + bs_below(b, 3); /* 511, 512, 513 */
+	case 6:
+	case 7:
+		return 5 + bs_below(b, 28);
 	default:
 		return 1 + bs_below(b, 4);
 	}
@@ -136,7 +144,9 @@ static int gen_hv_map(struct ptgen *g, unsigned cpu)
 	case 1: /* other frames, 2 MiB aligned like the va */
 		pa = PA_OTHER + bs_below(g->b, 64) * (PAGES_2M << 12) + ((start % PAGES_2M) << 12);
 		break;
-	case 2: /* other frames, unaligned: 4 KiB pages only */
+	case 2: /* other frames, unaligned: 4 KiB pages only (cheap lengths) */
+		if (len > 32)
+			len = 1 + len % 32;
 		pa = PA_OTHER + ((1 + bs_below(g->b, 4096)) << 12);
 		break;
 	default:
@@ -251,20 +261,23 @@ static void hv_config(struct ptgen *g)
 	hv->flush_policy = bs_chance(g->b, 50) ? SC_FLUSH_RANGED : SC_FLUSH_XEN;
 	static const uint32_t ceilings[] = {33, 512, 1, 1024};
 	hv->flush_ceiling = ceilings[bs_below(g->b, 4)];
+	/* The direct map is built at boot, in every case: 1 GiB of it only
+	 * where superpages make that a few entries, not 262144. */
 	static const uint64_t dm[] = {0, 4ull << 20, 1ull << 30};
-	hv->directmap_bytes = dm[bs_below(g->b, 3)];
+	hv->directmap_bytes = dm[bs_below(g->b, hv->superpages ? 3 : 2)];
 }
 
 static int hv_case(struct ptgen *g)
 {
 	hv_config(g);
+	g->big = bs_chance(g->b, 35);
 	enum { W_MAP, W_REPEAT, W_MODIFY, W_DESTROY, W_ACCESS, W_QUIESCE, W_BARRIER, NW };
 	for (unsigned i = 0; i < NW; i++)
 		g->w[i] = bs_chance(g->b, 75) ? 1 + (unsigned)bs_below(g->b, 4) : 0;
 	g->w[W_MAP] += 1;
 	g->w[W_ACCESS] += 2;
-	unsigned n = 3 + (unsigned)bs_below(g->b, 8) +
-	             (bs_chance(g->b, 25) ? (unsigned)bs_below(g->b, 32) : 0);
+	unsigned n = 2 + (unsigned)bs_below(g->b, 6) +
+	             (bs_chance(g->b, 15) ? (unsigned)bs_below(g->b, 24) : 0);
 	for (unsigned i = 0; i < n && !bs_exhausted(g->b); i++) {
 		unsigned cpu = (unsigned)bs_below(g->b, g->ncpus);
 		int rc = 0;
@@ -313,6 +326,13 @@ static int pt_decode(struct bytesrc *b, struct scenario *sc)
 		return -1;
 	sc->seed = 1 + bs_below(b, 1u << 16);
 	sc->has_seed = true;
+	/* Half the cases on small TLBs: capacity evictions happen, and a
+	 * page-by-page flush scans 64 entries, not 2048. */
+	if (bs_chance(b, 50) && (scb_override(sc, "l2_entries", 64) ||
+	                         scb_override(sc, "l2_ways", 4) || profile_validate(&sc->profile))) {
+		scenario_free(sc);
+		return -1;
+	}
 	struct ptgen g = {.b = b, .sc = sc, .ncpus = ncpus};
 	int rc = mmu ? pt_mmu_case(b, sc) : hv_case(&g);
 	if (rc)
