@@ -22,6 +22,7 @@
 struct worker {
 	uint64_t cases, invalid;
 	uint64_t first_invalid;
+	uint64_t baseline_fail, first_baseline; /* with --inject: cases failing without it */
 	uint64_t first_reached[FZ_MAX_STATES];
 	uint32_t reached;
 	int done;
@@ -74,12 +75,26 @@ static void progress_line(const struct fz_campaign_opts *o, const struct shared 
 	fflush(stderr);
 }
 
+/* Does case i fail without the injection as well? */
+static bool fails_without_inject(const struct fz_campaign_opts *o, uint64_t i)
+{
+	struct scenario sc;
+	if (fz_case_scenario(o->t, o->seed, i, 0, &sc) != 0)
+		return false;
+	struct fz_case_opts co = {.stop_at_first = true};
+	struct fz_result r;
+	fz_run_case(o->t, &sc, &co, &r);
+	scenario_free(&sc);
+	return r.rc == FZ_FAIL;
+}
+
 /* Worker j: cases j, j + jobs, ... until the budget ends or a case at or
  * past the lowest known failure would be next. */
 static void work(const struct fz_campaign_opts *o, struct shared *sh, unsigned j, double t0)
 {
 	struct worker *w = &sh->w[j];
 	w->first_invalid = FZ_NONE;
+	w->first_baseline = FZ_NONE;
 	for (unsigned i = 0; i < FZ_MAX_STATES; i++)
 		w->first_reached[i] = FZ_NONE;
 	double last = t0;
@@ -114,6 +129,12 @@ static void work(const struct fz_campaign_opts *o, struct shared *sh, unsigned j
 				w->first_invalid = i;
 				snprintf(w->first_invalid_msg, sizeof(w->first_invalid_msg), "%s", r.first);
 			}
+		} else if (r.rc == FZ_FAIL && o->inject && fails_without_inject(o, i)) {
+			/* Mutation testing: a case that fails without the injected
+			 * bug too shows a bug of the system as built, not the
+			 * injected one; counted, and the search goes on. */
+			if (w->baseline_fail++ == 0)
+				w->first_baseline = i;
 		} else if (r.rc == FZ_FAIL) {
 			uint64_t cur = __atomic_load_n(&sh->min_fail, __ATOMIC_RELAXED);
 			while (i < cur && !__atomic_compare_exchange_n(&sh->min_fail, &cur, i, false,
@@ -174,12 +195,16 @@ static void merge(const struct fz_campaign_opts *o, const struct shared *sh,
 {
 	r->fail_index = sh->min_fail;
 	r->first_invalid_index = FZ_NONE;
+	r->first_baseline = FZ_NONE;
 	for (unsigned i = 0; i < FZ_MAX_STATES; i++)
 		r->first_reached[i] = FZ_NONE;
 	for (unsigned j = 0; j < o->jobs; j++) {
 		const struct worker *w = &sh->w[j];
 		r->cases += w->cases;
 		r->invalid += w->invalid;
+		r->baseline_fail += w->baseline_fail;
+		if (w->first_baseline < r->first_baseline)
+			r->first_baseline = w->first_baseline;
 		r->reached |= w->reached;
 		if (w->first_invalid < r->first_invalid_index) {
 			r->first_invalid_index = w->first_invalid;

@@ -24,7 +24,8 @@ struct fz_campaign_opts {
 	double seconds;        /* wall-clock budget (0: none) */
 	unsigned jobs;         /* 1..FZ_MAX_JOBS */
 	const char *out_dir;   /* NULL: write nothing */
-	uint32_t inject;       /* hv.inject set in every case (test-only) */
+	uint32_t inject;       /* hv.inject set in every case (test-only); a
+	                          case that fails without it too is skipped */
 	bool progress;         /* progress line on stderr */
 	unsigned shrink_runs;  /* candidate budget of the shrinker */
 };
@@ -32,6 +33,9 @@ struct fz_campaign_opts {
 struct fz_campaign_result {
 	uint64_t cases, invalid;       /* run; of them invalid (input errors) */
 	uint64_t fail_index;           /* FZ_NONE: no failure */
+	uint64_t baseline_fail;        /* with inject: cases that fail without it too
+	                                  (skipped: not the injected bug) */
+	uint64_t first_baseline;
 	char sig[64], first[600];      /* the failure (original case) */
 	char first_invalid[600];       /* the first invalid case's error */
 	uint64_t first_invalid_index;

@@ -90,6 +90,9 @@ static void print_result(const struct fz_campaign_opts *o, const struct fz_campa
 		printf(", %" PRIu64 " invalid (first: case %" PRIu64 ": %s)", r->invalid,
 		       r->first_invalid_index, r->first_invalid);
 	printf("\n");
+	if (r->baseline_fail)
+		printf("%" PRIu64 " cases fail without the injection too (first: case %" PRIu64
+		       "): skipped as not the injected bug\n", r->baseline_fail, r->first_baseline);
 	unsigned n = 0;
 	for (unsigned i = 0; i < o->t->nstates; i++)
 		n += (r->reached >> i) & 1;
