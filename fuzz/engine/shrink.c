@@ -70,7 +70,8 @@ static bool copy_cur(struct shrinker *s, struct scenario *c)
 }
 
 /* Delta debugging over the top-level ops: chunks of n from nops/2 down
- * to 1; a removal that keeps the failure is kept. */
+ * to 1; a removal that keeps the failure is kept. Ops the target says
+ * must stay (keep_op) stay in every chunk. */
 static bool remove_ops(struct shrinker *s)
 {
 	bool any = false;
@@ -79,7 +80,11 @@ static bool remove_ops(struct shrinker *s)
 			struct scenario c;
 			if (!copy_cur(s, &c))
 				return any;
-			scb_remove(&c, i, n);
+			if (!scb_remove(&c, i, n, s->t->keep_op)) {
+				scenario_free(&c);
+				i += n;
+				continue;
+			}
 			if (attempt(s, &c))
 				any = true;
 			else

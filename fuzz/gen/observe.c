@@ -17,10 +17,10 @@ bool obs_caller_is(const struct obs_callers *c, const struct event *ev, unsigned
 
 void obs_cr4_event(struct obs_cr4 *c, const struct event *ev)
 {
-	/* EV_CR_WRITE: sub = register, b = old, c = new, d = faulted. */
-	if (ev->type == EV_CR_WRITE && ev->sub == 4 && !ev->d && ev->cpu >= 0 &&
+	/* EV_CR_WRITE: sub = register, a = old, b = new, c = faulted. */
+	if (ev->type == EV_CR_WRITE && ev->sub == 4 && !ev->c && ev->cpu >= 0 &&
 	    ev->cpu < OBS_MAX_CPUS)
-		c->cr4[ev->cpu] = ev->c;
+		c->cr4[ev->cpu] = ev->b;
 }
 
 bool obs_cr4_has(const struct obs_cr4 *c, int cpu, uint64_t bit)

@@ -232,18 +232,26 @@ int scb_copy(struct scenario *dst, const struct scenario *src)
 	return 0;
 }
 
-void scb_remove(struct scenario *sc, uint32_t from, uint32_t n)
+uint32_t scb_remove(struct scenario *sc, uint32_t from, uint32_t n,
+                    bool (*keep)(const struct scenario *, const struct op *))
 {
 	if (from >= sc->nops)
-		return;
+		return 0;
 	if (n > sc->nops - from)
 		n = sc->nops - from;
-	for (uint32_t i = from; i < from + n; i++) {
-		for (uint32_t j = 0; j < sc->ops[i].nsub; j++)
-			free(sc->ops[i].sub[j].file);
-		free(sc->ops[i].sub);
-		free(sc->ops[i].file);
+	uint32_t w = from, removed = 0;
+	for (uint32_t i = from; i < sc->nops; i++) {
+		struct op *op = &sc->ops[i];
+		if (i < from + n && !(keep && keep(sc, op))) {
+			for (uint32_t j = 0; j < op->nsub; j++)
+				free(op->sub[j].file);
+			free(op->sub);
+			free(op->file);
+			removed++;
+			continue;
+		}
+		sc->ops[w++] = *op;
 	}
-	memmove(&sc->ops[from], &sc->ops[from + n], (sc->nops - from - n) * sizeof(sc->ops[0]));
-	sc->nops -= n;
+	sc->nops = w;
+	return removed;
 }

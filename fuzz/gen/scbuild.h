@@ -36,7 +36,9 @@ int scb_root(struct scenario *sc, const char *name);
 int scb_override(struct scenario *sc, const char *field, uint32_t value);
 /* Deep copy; 0 or -1 (out of memory, *dst empty). */
 int scb_copy(struct scenario *dst, const struct scenario *src);
-/* Removes ops [from, from + n) (top level). */
-void scb_remove(struct scenario *sc, uint32_t from, uint32_t n);
+/* Removes ops [from, from + n) (top level), except those keep() says
+ * must stay (keep NULL: all go). Returns how many were removed. */
+uint32_t scb_remove(struct scenario *sc, uint32_t from, uint32_t n,
+                    bool (*keep)(const struct scenario *, const struct op *));
 
 #endif

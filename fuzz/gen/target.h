@@ -51,6 +51,9 @@ struct fz_target {
 	/* Fills *sc (scb_begin ...); 0, or -1 when out of memory. Must give
 	 * a scenario the loader would accept, for any bytes. */
 	int (*decode)(struct bytesrc *b, struct scenario *sc);
+	/* The shrinker may not remove this op on its own (NULL: any op may
+	 * go): what the decoder's correctness contract ties to other ops. */
+	bool (*keep_op)(const struct scenario *sc, const struct op *op);
 	const struct fz_state *states;
 	unsigned nstates;
 	/* The observer: obs_size bytes of state, zeroed, then obs_init; a

@@ -260,8 +260,8 @@ static const struct fz_state pcid_states[] = {
 	[S_OLD_PCID_FLUSH] = {"old-pcid-flush", "write_cr3_cr4 flushed the old PCID (INVPCID "
 	                                        "single-context, seed 003 v5)"},
 	[S_NOFLUSH] = {"cr3-noflush", "a CR3 load with NOFLUSH (bit 63) kept a PCID's entries"},
-	[S_PGE_TO_PCIDE] = {"pge-to-pcide", "CR4 went from PGE to PCIDE (into a PCID guest)"},
-	[S_PCIDE_TO_PGE] = {"pcide-to-pge", "CR4 went from PCIDE to PGE (out of a PCID guest)"},
+	[S_PGE_TO_PCIDE] = {"pcid-mode-entered", "CR4.PCIDE set (a switch into a PCID guest)"},
+	[S_PCIDE_TO_PGE] = {"pcid-mode-left", "CR4.PCIDE cleared (a switch out of a PCID guest)"},
 	[S_DOM_FLUSH] = {"switch-flush-all-nonglobal", "a context switch flushed all PCIDs' "
 	                                               "non-global entries (INVPCID type 3)"},
 	[S_REMOTE_FLUSH] = {"remote-flush", "a guest page-table update flushed another CPU "
@@ -270,8 +270,8 @@ static const struct fz_state pcid_states[] = {
 	                                      "stale"},
 	[S_XPTI_ENTRY] = {"xpti-restricted-entry", "a guest was entered on the per-CPU "
 	                                           "restricted root (XPTI)"},
-	[S_ALIAS] = {"pcid-alias", "a PCID was loaded for a root other than the one whose "
-	                           "translations it may still hold"},
+	[S_ALIAS] = {"toggle-under-pcid", "a guest kernel/user toggle kept the other PCID's "
+	                                  "entries (NOFLUSH under PCIDE)"},
 	[S_TOGGLE] = {"guest-mode-toggle", "a system call toggled guest kernel/user page "
 	                                   "tables"},
 	[S_HV_INVPCID] = {"hv-flush-invpcid", "a hypervisor single-address flush under PCIDE "
@@ -283,6 +283,7 @@ static_assert(sizeof(pcid_states) / sizeof(pcid_states[0]) == S_COUNT, "one entr
 struct pcid_obs {
 	struct obs_callers callers;
 	struct obs_cr4 cr4;
+	bool cr3_pending; /* a CR3 load under PCIDE not yet followed by its flush */
 };
 
 enum { C_WRITE_CR3_CR4, C_RESTORE, C_TOGGLE, C_FLUSH_LOCAL };
@@ -305,32 +306,45 @@ static void pcid_obs_string(void *o, uint32_t id, const char *s)
 
 static void cr_write(struct pcid_obs *p, const struct event *ev, struct fz_verdict *v)
 {
-	if (ev->d)
-		return; /* faulted */
+	/* EV_CR_WRITE: a = old, b = new, c = faulted. */
+	if (ev->c)
+		return;
 	if (ev->sub == 4) {
-		if ((ev->b & PGE) && (ev->c & PCIDE))
+		if (!(ev->a & PCIDE) && (ev->b & PCIDE))
 			v->reached |= 1u << S_PGE_TO_PCIDE;
-		if ((ev->b & PCIDE) && (ev->c & PGE))
+		if ((ev->a & PCIDE) && !(ev->b & PCIDE))
 			v->reached |= 1u << S_PCIDE_TO_PGE;
 		return;
 	}
 	if (ev->sub != 3)
 		return;
-	if (ev->c >> 63)
-		v->reached |= 1u << S_NOFLUSH;
-	if (obs_cr4_has(&p->cr4, ev->cpu, PCIDE) && (ev->c & 2) && ((ev->b ^ ev->c) & 0xfff))
+	if (obs_cr4_has(&p->cr4, ev->cpu, PCIDE) && (ev->b & 2) && ((ev->a ^ ev->b) & 0xfff))
 		v->reached |= 1u << S_XPTI_SWITCH;
 	if (obs_caller_is(&p->callers, ev, C_RESTORE))
 		v->reached |= 1u << S_XPTI_ENTRY;
-	if (obs_caller_is(&p->callers, ev, C_TOGGLE))
+	if (obs_caller_is(&p->callers, ev, C_TOGGLE)) {
 		v->reached |= 1u << S_TOGGLE;
+		if (obs_cr4_has(&p->cr4, ev->cpu, PCIDE))
+			v->reached |= 1u << S_ALIAS;
+	}
 }
 
 static int pcid_obs_event(void *o, const struct event *ev, struct fz_verdict *v)
 {
 	struct pcid_obs *p = o;
-	if (ev->type == EV_CR_WRITE)
+	/* A CR3 load flushes right after its EV_CR_WRITE unless NOFLUSH
+	 * (the register does not keep bit 63): the next CR write, other
+	 * flush or IPI without that flush in between shows a NOFLUSH load. */
+	if (ev->type == EV_FLUSH && ev->sub == INSTR_MOV_CR3) {
+		p->cr3_pending = false;
+	} else if (ev->type != EV_ENV_DROP && p->cr3_pending) {
+		v->reached |= 1u << S_NOFLUSH;
+		p->cr3_pending = false;
+	}
+	if (ev->type == EV_CR_WRITE) {
 		cr_write(p, ev, v);
+		p->cr3_pending = ev->sub == 3 && !ev->c && obs_cr4_has(&p->cr4, ev->cpu, PCIDE);
+	}
 	obs_cr4_event(&p->cr4, ev);
 	switch (ev->type) {
 	case EV_FLUSH:
@@ -349,10 +363,6 @@ static int pcid_obs_event(void *o, const struct event *ev, struct fz_verdict *v)
 		if (ev->c)
 			v->reached |= 1u << S_STALE_DROPPED;
 		break;
-	case EV_ENV_ADD:
-		if (ev->sub == ENVK_ALIAS)
-			v->reached |= 1u << S_ALIAS;
-		break;
 	default:
 		break;
 	}
@@ -369,7 +379,7 @@ const struct fz_target fz_target_pcid = {
 	.nstates = S_COUNT,
 	.obs_size = sizeof(struct pcid_obs),
 	.obs_mask = 1ull << EV_CR_WRITE | 1ull << EV_FLUSH | 1ull << EV_IPI |
-	            1ull << EV_ENV_DROP | 1ull << EV_ENV_ADD,
+	            1ull << EV_ENV_DROP,
 	.obs_init = pcid_obs_init,
 	.obs_event = pcid_obs_event,
 	.obs_string = pcid_obs_string,

@@ -358,8 +358,8 @@ static const struct fz_state pt_states[] = {
 	                                    "after its flush (the PSC-freed-table ordering)"},
 	[S_STALE_DROPPED] = {"stale-dropped", "a flush removed a translation that had become stale "
 	                                      "(a stale hit at quiescence avoided)"},
-	[S_GLOBAL_PCID_FLUSH] = {"global-pcid-flush", "global entries flushed with CR4.PCIDE set "
-	                                              "or by INVPCID"},
+	[S_GLOBAL_PCID_FLUSH] = {"global-pcid-flush", "a flush covering global entries (INVPCID, "
+	                                              "or under CR4.PCIDE) removed something"},
 	[S_IPI] = {"ipi-shootdown", "a flush reached another CPU by IPI"},
 	[S_CACHE_FLUSH] = {"memtype-cache-flush", "a memory-type change flushed caches"},
 	[S_DESTROY_FREE] = {"destroy-frees-table", "hv_destroy freed an emptied table"},
@@ -476,7 +476,9 @@ static int pt_obs_event(void *o, const struct event *ev, struct fz_verdict *v)
 			v->reached |= 1u << S_STALE_DROPPED;
 		break;
 	case EV_FLUSH:
-		if (((ev->f >> 9) & 1) &&
+		/* Globals in scope (a page flush with globals, or everything),
+		 * by INVPCID or under PCIDE, and something removed. */
+		if ((((ev->f >> 9) & 1) || (ev->f & 0xff) == SCOPE_ALL) && (ev->c || ev->d) &&
 		    (obs_cr4_has(&p->cr4, ev->cpu, 1ull << 17) ||
 		     (ev->sub >= INSTR_INVPCID0 && ev->sub <= INSTR_INVPCID3)))
 			v->reached |= 1u << S_GLOBAL_PCID_FLUSH;
@@ -509,6 +511,7 @@ const struct fz_target fz_target_pt = {
 	           "invpcid, ipi, quiesce) and hv_map/hv_modify/hv_destroy with flush policies",
 	.built = true,
 	.decode = pt_decode,
+	.keep_op = pt_mmu_keep_op,
 	.states = pt_states,
 	.nstates = S_COUNT,
 	.obs_size = sizeof(struct pt_obs),
