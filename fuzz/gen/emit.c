@@ -25,6 +25,13 @@ static void put(struct sbuf *b, const char *fmt, ...)
 {
 	if (b->oom)
 		return;
+	if (!b->s) {
+		b->cap = 4096;
+		if (!(b->s = malloc(b->cap))) {
+			b->oom = true;
+			return;
+		}
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		va_list ap;
 		va_start(ap, fmt);
