@@ -20,7 +20,7 @@
 
 /* What a worker found, in memory shared with the parent. */
 struct worker {
-	uint64_t cases, invalid;
+	uint64_t cases, invalid, failing;
 	uint64_t first_invalid;
 	uint64_t baseline_fail, first_baseline; /* with --inject: cases failing without it */
 	uint64_t first_reached[FZ_MAX_STATES];
@@ -129,6 +129,8 @@ static void work(const struct fz_campaign_opts *o, struct shared *sh, unsigned j
 				w->first_invalid = i;
 				snprintf(w->first_invalid_msg, sizeof(w->first_invalid_msg), "%s", r.first);
 			}
+		} else if (r.rc == FZ_FAIL && o->count_only) {
+			w->failing++;
 		} else if (r.rc == FZ_FAIL && o->inject && fails_without_inject(o, i)) {
 			/* Mutation testing: a case that fails without the injected
 			 * bug too shows a bug of the system as built, not the
@@ -202,6 +204,7 @@ static void merge(const struct fz_campaign_opts *o, const struct shared *sh,
 		const struct worker *w = &sh->w[j];
 		r->cases += w->cases;
 		r->invalid += w->invalid;
+		r->failing += w->failing;
 		r->baseline_fail += w->baseline_fail;
 		if (w->first_baseline < r->first_baseline)
 			r->first_baseline = w->first_baseline;

@@ -28,10 +28,13 @@ struct fz_campaign_opts {
 	                          case that fails without it too is skipped */
 	bool progress;         /* progress line on stderr */
 	unsigned shrink_runs;  /* candidate budget of the shrinker */
+	bool count_only;       /* benchmarks: run every case, count failures,
+	                          neither stop nor shrink */
 };
 
 struct fz_campaign_result {
 	uint64_t cases, invalid;       /* run; of them invalid (input errors) */
+	uint64_t failing;              /* count_only: cases that failed */
 	uint64_t fail_index;           /* FZ_NONE: no failure */
 	uint64_t baseline_fail;        /* with inject: cases that fail without it too
 	                                  (skipped: not the injected bug) */

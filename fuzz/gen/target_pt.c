@@ -259,8 +259,11 @@ static void hv_config(struct ptgen *g)
 	hv->page1gb = bs_chance(g->b, 65);
 	hv->superpages = bs_chance(g->b, 85);
 	hv->flush_policy = bs_chance(g->b, 50) ? SC_FLUSH_RANGED : SC_FLUSH_XEN;
-	static const uint32_t ceilings[] = {33, 512, 1, 1024};
-	hv->flush_ceiling = ceilings[bs_below(g->b, 4)];
+	/* A ceiling of 512 or more flushes 2 MiB areas page by page (what
+	 * makes a flush at the wrong address visible) and costs 512 INVLPGs
+	 * per CPU each: a fifth of the ranged cases. */
+	static const uint32_t ceilings[] = {33, 33, 33, 33, 1, 1, 512, 512, 512, 1024};
+	hv->flush_ceiling = ceilings[bs_below(g->b, 10)];
 	/* The direct map is built at boot, in every case: 1 GiB of it only
 	 * where superpages make that a few entries, not 262144. */
 	static const uint64_t dm[] = {0, 4ull << 20, 1ull << 30};
@@ -326,9 +329,9 @@ static int pt_decode(struct bytesrc *b, struct scenario *sc)
 		return -1;
 	sc->seed = 1 + bs_below(b, 1u << 16);
 	sc->has_seed = true;
-	/* Half the cases on small TLBs: capacity evictions happen, and a
+	/* Two cases in three on small TLBs: capacity evictions happen, and a
 	 * page-by-page flush scans 64 entries, not 2048. */
-	if (bs_chance(b, 50) && (scb_override(sc, "l2_entries", 64) ||
+	if (bs_chance(b, 65) && (scb_override(sc, "l2_entries", 64) ||
 	                         scb_override(sc, "l2_ways", 4) || profile_validate(&sc->profile))) {
 		scenario_free(sc);
 		return -1;
