@@ -21,5 +21,6 @@ run bench_record 'baseline|bare' "$BIN/bench_record" 20000
 run bench_trace 'inflate baseline' "$BIN/bench_trace" 200
 run bench_hv 'baseline' "$BIN/bench_hv" 64
 run bench_pv 'syscalls' "$BIN/bench_pv" "$SRC/scenarios/seed-003-xpti-pcid.yaml" 1
+run bench_fuzz 'decode only \(baseline\)' "$BIN/bench_fuzz" 300
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" -eq 0 ]
