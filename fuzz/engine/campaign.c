@@ -17,6 +17,7 @@
 #include "fuzz/engine/case.h"
 #include "fuzz/gen/bytesrc.h"
 #include "fuzz/gen/emit.h"
+#include "fuzz/gen/names.h"
 
 /* What a worker found, in memory shared with the parent. */
 struct worker {
@@ -257,6 +258,21 @@ static int write_case(const struct fz_target *t, const struct scenario *sc, cons
 	return 0;
 }
 
+/* The case's machine and configuration, one line, for campaign.db. */
+static void config_line(const struct scenario *sc, char *buf, size_t cap)
+{
+	const struct sc_hv *hv = &sc->hv;
+	int n = snprintf(buf, cap, "profile=%s cpus=%u costs=%s", sc->profile_name, sc->ncpus,
+	                 sc->overrides ? sc->overrides : "");
+	if (hv->enabled && n > 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n,
+		         " hv: page1gb=%d superpages=%d flush_policy=%s flush_ceiling=%u "
+		         "directmap=0x%" PRIx64 " pcid=%s xpti=%d inject=0x%x",
+		         hv->page1gb, hv->superpages, fz_policy_name(hv->flush_policy),
+		         hv->flush_ceiling, hv->directmap_bytes, fz_pcid_name(hv->pcid), hv->xpti,
+		         hv->inject);
+}
+
 static int handle_failure(const struct fz_campaign_opts *o, struct fz_campaign_result *r)
 {
 	struct scenario sc, shrunk;
@@ -272,6 +288,7 @@ static int handle_failure(const struct fz_campaign_opts *o, struct fz_campaign_r
 	}
 	snprintf(r->sig, sizeof(r->sig), "%s", res.sig);
 	snprintf(r->first, sizeof(r->first), "%s", res.first);
+	config_line(&sc, r->config, sizeof(r->config));
 	char why[600];
 	if (fz_shrink(o->t, &sc, res.sig, o->shrink_runs, &shrunk, &r->shrink, why,
 	              sizeof(why)) != 0) {

@@ -22,7 +22,7 @@ static const char schema[] =
 	" property TEXT NOT NULL, explanation TEXT NOT NULL, ops INTEGER NOT NULL,"
 	" shrunk_ops INTEGER NOT NULL, shrink_runs INTEGER NOT NULL,"
 	" shrunk_explanation TEXT NOT NULL, original_yaml TEXT, original_trace TEXT,"
-	" shrunk_yaml TEXT, shrunk_trace TEXT);"
+	" shrunk_yaml TEXT, shrunk_trace TEXT, config TEXT NOT NULL);"
 	"CREATE VIEW IF NOT EXISTS never_reached AS"
 	" SELECT campaign, name, description FROM states WHERE reached = 0;";
 
@@ -105,7 +105,7 @@ static int insert_failure(sqlite3 *db, const struct fz_campaign_result *r, sqlit
 	if (r->fail_index == FZ_NONE)
 		return 0;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "INSERT INTO failures VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+	if (sqlite3_prepare_v2(db, "INSERT INTO failures VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
 	                       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -121,6 +121,7 @@ static int insert_failure(sqlite3 *db, const struct fz_campaign_result *r, sqlit
 			sqlite3_bind_text(st, 9 + (int)i, r->files[i], -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 9 + (int)i);
+	sqlite3_bind_text(st, 13, r->config, -1, SQLITE_STATIC);
 	int rc = step(st);
 	sqlite3_finalize(st);
 	return rc;

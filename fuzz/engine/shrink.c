@@ -178,7 +178,8 @@ static bool simplify_values(struct shrinker *s)
 	return any;
 }
 
-/* The configuration toward the loader's defaults, one field at a time. */
+/* The configuration toward the loader's defaults, one field at a time
+ * (the profile stays: its costs and rules are what a case is about). */
 static bool simplify_config_one(struct scenario *c, unsigned k)
 {
 	struct sc_hv *hv = &c->hv;
@@ -189,40 +190,36 @@ static bool simplify_config_one(struct scenario *c, unsigned k)
 		c->ncpus--;
 		return true;
 	case 1:
-		if (!strcmp(c->profile_name, "skylake"))
-			return false;
-		return false; /* the profile stays: costs and rules differ by design */
-	case 2:
 		if (!hv->enabled || hv->flush_policy == SC_FLUSH_XEN)
 			return false;
 		hv->flush_policy = SC_FLUSH_XEN;
 		return true;
-	case 3:
+	case 2:
 		if (!hv->enabled || hv->flush_ceiling == 33)
 			return false;
 		hv->flush_ceiling = 33;
 		return true;
-	case 4:
+	case 3:
 		if (!hv->enabled || !hv->directmap_bytes)
 			return false;
 		hv->directmap_bytes = 0;
 		return true;
-	case 5:
+	case 4:
 		if (!hv->enabled || hv->page1gb)
 			return false;
 		hv->page1gb = true;
 		return true;
-	case 6:
+	case 5:
 		if (!hv->enabled || hv->superpages)
 			return false;
 		hv->superpages = true;
 		return true;
-	case 7:
+	case 6:
 		if (!hv->enabled || hv->pcid == SC_PCID_XPTI)
 			return false;
 		hv->pcid = SC_PCID_XPTI;
 		return true;
-	case 8:
+	case 7:
 		if (!c->has_seed || c->seed == 1)
 			return false;
 		c->seed = 1;
@@ -232,7 +229,7 @@ static bool simplify_config_one(struct scenario *c, unsigned k)
 	}
 }
 
-#define CONFIG_KINDS 9
+#define CONFIG_KINDS 8
 
 static bool simplify_config(struct shrinker *s)
 {
