@@ -7,6 +7,7 @@
  * Budgets are case counts (never time): each injection must be found
  * within INJECT_BUDGET cases of seed 1. docs/fuzzing.md lists the cases
  * and seconds each takes. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "fuzz/gen/bytesrc.h"
 #include "fuzz/gen/emit.h"
 #include "fuzz/gen/target.h"
+#include "runner/run.h"
 #include "trace/trace.h"
 #include "tests/testutil.h"
 
@@ -77,6 +79,65 @@ START_TEST(emit_round_trip_pt) { round_trip("pt", 300); }
 END_TEST
 
 START_TEST(emit_round_trip_pcid) { round_trip("pcid", 300); }
+END_TEST
+
+/* Every shipped scenario through the writer: the loader reads the text
+ * back to a scenario that writes the same text and runs to the same
+ * events (named as the original file, so relative input files resolve). */
+static unsigned nshipped;
+
+static void shipped_one(const char *path)
+{
+	struct scenario sc, back;
+	struct sc_error e;
+	ck_assert_msg(scenario_load(path, &sc, &e) == 0, "%s", e.msg);
+	char *a = emit(&sc);
+	ck_assert_msg(scenario_load_string(path, a, strlen(a), &back, &e) == 0, "%s: %s\n%s", path,
+	              e.msg, a);
+	char *b = emit(&back);
+	ck_assert_str_eq(a, b);
+	ck_assert_uint_eq(back.nops, sc.nops);
+	ck_assert_uint_eq(back.nroots, sc.nroots);
+	if (sc.ncpus <= 16) { /* the 256-CPU scale scenarios only load */
+		struct run_opts o = {0};
+		struct run_summary s1, s2;
+		char err[512];
+		int r1 = run_scenario(&sc, &o, &s1, err, sizeof(err));
+		int r2 = run_scenario(&back, &o, &s2, err, sizeof(err));
+		ck_assert_int_eq(r1, r2);
+		ck_assert_msg(s1.digest == s2.digest, "%s: the written scenario runs differently", path);
+	}
+	nshipped++;
+	free(a);
+	free(b);
+	scenario_free(&sc);
+	scenario_free(&back);
+}
+
+static void shipped_walk(const char *dir)
+{
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	struct dirent *ent;
+	while ((ent = readdir(d))) {
+		if (ent->d_name[0] == '.')
+			continue;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		size_t n = strlen(ent->d_name);
+		if (n > 5 && !strcmp(ent->d_name + n - 5, ".yaml"))
+			shipped_one(path);
+		else if (!strchr(ent->d_name, '.'))
+			shipped_walk(path);
+	}
+	closedir(d);
+}
+
+START_TEST(emit_round_trip_shipped)
+{
+	shipped_walk(HVSIM_SOURCE_DIR "/scenarios");
+	ck_assert_uint_ge(nshipped, 60);
+}
 END_TEST
 
 /* Strings the writer must quote survive too. */
@@ -277,6 +338,7 @@ int main(void)
 	tcase_add_test(tc, emit_round_trip_pt);
 	tcase_add_test(tc, emit_round_trip_pcid);
 	tcase_add_test(tc, emit_quotes_strings);
+	tcase_add_test(tc, emit_round_trip_shipped);
 	tcase_add_test(tc, decoders_take_any_bytes);
 	tcase_add_test(tc, registry_lists_unbuilt_targets);
 	suite_add_tcase(s, tc);
