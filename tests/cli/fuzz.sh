@@ -73,5 +73,14 @@ check "campaign.db records the failure" $?
 [ "$(grep '^FAILURE' "$T/o1")" = "$(grep '^FAILURE' "$T/o2")" ] && grep -q '^FAILURE' "$T/o1"
 check "--jobs 2 finds the same failure" $?
 
+# The progress line: on a terminal only (script(1) gives the run a pty).
+if command -v script >/dev/null; then
+	script -qc "'$HVSIM' fuzz --target pt --iters 2000 --out '$T/tty'" /dev/null >"$T/tty.out" 2>&1
+	tr '\r' '\n' <"$T/tty.out" | grep -Eq '^\[pt\] [0-9]+ cases +[0-9]+ cases/s +0 failures +states [0-9]+/16'
+	check "progress line on a terminal" $?
+	"$HVSIM" fuzz --target pt --iters 2000 --out "$T/notty" 2>"$T/notty.err" >/dev/null
+	[ ! -s "$T/notty.err" ]; check "no progress line without a terminal" $?
+fi
+
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" -eq 0 ]
