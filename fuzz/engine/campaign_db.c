@@ -26,6 +26,33 @@ static const char schema[] =
 	"CREATE VIEW IF NOT EXISTS never_reached AS"
 	" SELECT campaign, name, description FROM states WHERE reached = 0;";
 
+/* PRAGMA user_version of the schema above: a campaign.db another build
+ * wrote with another schema is refused, not half-appended. */
+#define CAMPAIGN_DB_VERSION 1
+
+static int check_version(sqlite3 *db, char *err, size_t errlen, const char *path)
+{
+	sqlite3_stmt *st;
+	int v = -1, tables = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		tables = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (tables == 0)
+		return sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL) == SQLITE_OK ? 0
+		                                                                                  : -1;
+	if (v == CAMPAIGN_DB_VERSION)
+		return 0;
+	snprintf(err, errlen, "%.400s: not a campaign database of this hvsim (schema version %d, "
+	         "expected %d): use another --out", path, v, CAMPAIGN_DB_VERSION);
+	return 1;
+}
+
 static void inject_text(uint32_t inject, char *buf, size_t cap)
 {
 	size_t o = 0;
@@ -140,6 +167,13 @@ int fz_campaign_db_write(const struct fz_campaign_opts *o, struct fz_campaign_re
 		return -1;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	int vrc = check_version(db, r->err, sizeof(r->err), path);
+	if (vrc) {
+		if (vrc < 0)
+			snprintf(r->err, sizeof(r->err), "%.400s: %.150s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
 	sqlite3_int64 id = 0;
 	int rc = sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	         sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||

@@ -97,8 +97,8 @@ static uint64_t gen_len(struct ptgen *g, bool big_ok)
 	if (!g->big) /* this case keeps to a few pages per request */
 		return bs_chance(b, 80) ? 1 + bs_below(b, 4) : 5 + bs_below(b, 28);
 	switch (bs_below(b, 32)) {
-	case 0:
-		return big_ok ? PAGES_1G : 2 * PAGES_2M;
+	case 0: /* a 1 GiB range is checked page by page after the op: rarer */
+		return big_ok && bs_chance(b, 50) ? PAGES_1G : 2 * PAGES_2M;
 	case 1:
 	case 2:
 		return (1 + bs_below(b, 2)) * PAGES_2M;
@@ -273,7 +273,7 @@ static void hv_config(struct ptgen *g)
 static int hv_case(struct ptgen *g)
 {
 	hv_config(g);
-	g->big = bs_chance(g->b, 35);
+	g->big = bs_chance(g->b, 20);
 	enum { W_MAP, W_REPEAT, W_MODIFY, W_DESTROY, W_ACCESS, W_QUIESCE, W_BARRIER, NW };
 	for (unsigned i = 0; i < NW; i++)
 		g->w[i] = bs_chance(g->b, 75) ? 1 + (unsigned)bs_below(g->b, 4) : 0;
