@@ -56,7 +56,16 @@ fuzz() {
 		# Seeds: the shipped inputs each target reads, plus fuzz/seeds/NAME.
 		local seeds=(scenarios/litmus scenarios/litmus/twins scenarios/concurrent)
 		[ "$name" = fuzz_trace ] && seeds=(traces/litmus traces/concurrent)
+		# The hvsim fuzz targets decode any bytes (fuzz/gen/); no corpus.
+		# fuzz_pcid: quiescent-stale of the XPTI restricted root is a known,
+		# reported finding (docs/fuzzing.md); the smoke must not stop at it.
+		local known=
+		case "$name" in
+		fuzz_pt) seeds=() ;;
+		fuzz_pcid) seeds=(); known=quiescent-stale ;;
+		esac
 		[ -d "fuzz/seeds/$name" ] && seeds+=("fuzz/seeds/$name")
+		HVSIM_FUZZ_KNOWN=$known \
 		"$t" -max_total_time="$1" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 			"build/fuzz/corpus-$name" "${seeds[@]}" 2>"build/fuzz/$name.log" ||
 			{ tail -50 "build/fuzz/$name.log"; exit 1; }

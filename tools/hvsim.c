@@ -19,6 +19,7 @@
 #include "runner/suite.h"
 #include "scenario/scenario.h"
 #include "trace/trace.h"
+#include "fuzz/engine/cli.h"
 
 static const char usage_main[] =
 	"usage: hvsim COMMAND [ARGS]\n"
@@ -40,6 +41,9 @@ static const char usage_main[] =
 	"  suite [DIR...] [--out DIR] [--seed N] [--twice]\n"
 	"                      run every scenario under DIRs (default: scenarios),\n"
 	"                      record each into --out, print a summary table\n"
+	"  fuzz --target pt|pcid [--seed N] [--iters N | --time S] [--jobs N] [--out DIR]\n"
+	"                      generate and run cases until one fails; shrink it and\n"
+	"                      write it as a scenario and a trace\n"
 	"\n"
 	"  hvsim --version     print the version\n"
 	"  hvsim COMMAND --help  help for one command\n"
@@ -469,6 +473,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(cmd, "suite") == 0)
 		return cmd_suite(argc - 2, argv + 2);
+	if (strcmp(cmd, "fuzz") == 0)
+		return fz_cli_main(argc - 2, argv + 2);
 	fprintf(stderr, "hvsim: unknown command '%s' (hvsim --help)\n", cmd);
 	return 2;
 }

@@ -389,6 +389,10 @@ typedef bool (*entry_pred)(const struct tlb_entry *e, const void *arg);
 static uint32_t array_inv(struct tlb_array *a, entry_pred pred, const void *arg)
 {
 	uint32_t n = 0;
+	/* Nothing to scan in an empty array (most of them, most of the time:
+	 * a page-by-page flush of a 2 MiB range scans every array 512 times). */
+	if (!(a->nvalid[0] | a->nvalid[1] | a->nvalid[2]))
+		return 0;
 	size_t total = (size_t)a->sets * a->ways;
 	for (size_t i = 0; i < total; i++) {
 		struct tlb_entry *e = &a->e[i];

@@ -23,6 +23,7 @@ run bench_hv 'baseline' "$BIN/bench_hv" 64
 run bench_pv 'syscalls' "$BIN/bench_pv" "$SRC/scenarios/seed-003-xpti-pcid.yaml" 1
 run bench_iommu "walk path.*baseline" "$BIN/bench_iommu" 20000
 run bench_time 'simulated s per host s' "$BIN/bench_time" 0.05 5000
+run bench_fuzz 'decode only \(baseline\)' "$BIN/bench_fuzz" 300
 run bench_ring 'baseline' "$BIN/bench_ring" 20000
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" -eq 0 ]
