@@ -151,6 +151,12 @@ static int do_map(struct op_ctx *x, const struct op *op, unsigned cpu, uint64_t 
 	if (rc)
 		return rc;
 	uint64_t n = 1ull << order;
+	/* Frames nobody owns become the domain's before the map starts: a
+	 * domain maps its own memory, and a DMA that lands while the map is
+	 * under way may already reach them. */
+	for (uint64_t i = 0; i < n; i++)
+		if (!ioworld_owner(w, mfn + i))
+			ioworld_own(w, (int)op->domain, mfn + i, 1);
 	struct op_mark mk;
 	mark(w, cpu, op->domain, &mk);
 	rc = hv_iommu_map(&w->hv, cpu, d, dfn, mfn, order, flags);
@@ -161,8 +167,6 @@ static int do_map(struct op_ctx *x, const struct op *op, unsigned cpu, uint64_t 
 			ioworld_ref_clear(w, op->domain, dfn + i);
 		else
 			ioworld_ref_set(w, op->domain, dfn + i, mfn + i, flags, IOREF_MAPPED);
-		if (!rc && !ioworld_owner(w, mfn + i))
-			ioworld_own(w, (int)op->domain, mfn + i, 1);
 	}
 	w->st.maps++;
 	w->st.map_pages += n;
