@@ -78,7 +78,9 @@ int timegen_scenario_src(struct scenario *sc, const struct timegen_params *p,
 	if (strlen(prof) >= sizeof(sc->profile_name))
 		goto fail;
 	memcpy(sc->profile_name, prof, strlen(prof) + 1);
-	if (profile_load_named(sc->profile_name, &sc->profile, &e) != 0)
+	if (p->resolved)
+		sc->profile = *p->resolved;
+	else if (profile_load_named(sc->profile_name, &sc->profile, &e) != 0)
 		goto fail;
 	sc->ncpus = ncpus;
 	sc->mem_frames = 1u << 16;

@@ -32,6 +32,8 @@ struct timegen_params {
 	bool guest_only;       /* no hypervisor reads, no messages to a
 	                          hypervisor (what the guest clamp covers) */
 	const char *profile;   /* NULL: skylake */
+	const struct profile *resolved; /* that profile, already loaded (NULL:
+	                                   loaded from its YAML here) */
 };
 
 /* Where the generator's choices come from: below(ctx, n) in [0, n) (n 0

@@ -31,6 +31,11 @@ static const struct profile *profile_cached(const char *name)
 	return &cache[ncache++].prof;
 }
 
+const struct profile *scb_profile(const char *name)
+{
+	return profile_cached(name);
+}
+
 int scb_begin(struct scenario *sc, const char *name, const char *profile, unsigned ncpus)
 {
 	memset(sc, 0, sizeof(*sc));

@@ -111,6 +111,10 @@ static int time_decode(struct bytesrc *b, struct scenario *sc)
 {
 	struct timegen_params p;
 	draw_params(b, &p);
+	/* The profile parsed once per process, not per case. */
+	p.resolved = scb_profile(p.profile);
+	if (!p.resolved)
+		return -1;
 	uint64_t seed = 1 + bs_below(b, 1u << 16);
 	bool slow = bs_chance(b, 30);
 	uint32_t load = slow ? 40 + (uint32_t)bs_below(b, 401) : 4;
