@@ -6,6 +6,11 @@
 
 #include "sim/event.h"
 
+static uint64_t below(const struct timegen_src *r, uint64_t n)
+{
+	return r->below(r->ctx, n);
+}
+
 static struct op *add(struct scenario *sc, enum op_kind k, int cpu)
 {
 	struct op *op = &sc->ops[sc->nops++];
@@ -19,30 +24,42 @@ static struct op *add(struct scenario *sc, enum op_kind k, int cpu)
 	return op;
 }
 
-static void gen_tsc(struct scenario *sc, struct prng *r, int cpu)
+static void gen_tsc(struct scenario *sc, const struct timegen_src *r, int cpu)
 {
 	struct op *op = add(sc, OP_TSC, cpu);
-	switch (prng_below(r, 4)) {
+	switch (below(r, 4)) {
 	case 0:
 		op->type = TSCE_WRITE;
-		op->value = prng_below(r, 1ull << 40);
+		op->value = below(r, 1ull << 40);
 		break;
 	case 1:
 		op->type = TSCE_ADJUST;
-		op->value = (uint64_t)((int64_t)prng_below(r, 2000001) - 1000000);
+		op->value = (uint64_t)((int64_t)below(r, 2000001) - 1000000);
 		break;
 	case 2:
 		op->type = TSCE_CSTATE;
-		op->cycles = 1 + prng_below(r, 10000000);
+		op->cycles = 1 + below(r, 10000000);
 		break;
 	default:
 		op->type = TSCE_FREQ;
-		op->value = (uint64_t)((int64_t)prng_below(r, 200001) - 100000); /* ppm */
+		op->value = (uint64_t)((int64_t)below(r, 200001) - 100000); /* ppm */
 		break;
 	}
 }
 
-int timegen_scenario(struct scenario *sc, const struct timegen_params *p, struct prng *r)
+static uint64_t prng_src(void *ctx, uint64_t n)
+{
+	return n ? prng_below(ctx, n) : 0; /* as before: a bound of 1 draws too */
+}
+
+int timegen_scenario(struct scenario *sc, const struct timegen_params *p, struct prng *rng)
+{
+	struct timegen_src src = {.below = prng_src, .ctx = rng};
+	return timegen_scenario_src(sc, p, &src);
+}
+
+int timegen_scenario_src(struct scenario *sc, const struct timegen_params *p,
+                         const struct timegen_src *r)
 {
 	struct sc_error e;
 	memset(sc, 0, sizeof(*sc));
@@ -57,8 +74,13 @@ int timegen_scenario(struct scenario *sc, const struct timegen_params *p, struct
 	if (!sc->path || !sc->name || !sc->description || !sc->overrides || !sc->ops)
 		goto fail;
 	sc->version = SC_VERSION;
-	memcpy(sc->profile_name, "skylake", sizeof("skylake"));
-	if (profile_load_named(sc->profile_name, &sc->profile, &e) != 0)
+	const char *prof = p->profile ? p->profile : "skylake";
+	if (strlen(prof) >= sizeof(sc->profile_name))
+		goto fail;
+	memcpy(sc->profile_name, prof, strlen(prof) + 1);
+	if (p->resolved)
+		sc->profile = *p->resolved;
+	else if (profile_load_named(sc->profile_name, &sc->profile, &e) != 0)
 		goto fail;
 	sc->ncpus = ncpus;
 	sc->mem_frames = 1u << 16;
@@ -77,11 +99,11 @@ int timegen_scenario(struct scenario *sc, const struct timegen_params *p, struct
 	int32_t run_on[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
 	int32_t on_cpu[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
 	for (uint32_t i = 0; i < p->nops && sc->nops + 3 <= cap; i++) {
-		int c = (int)prng_below(r, ncpus);
-		uint64_t k = prng_below(r, 100);
+		int c = (int)below(r, ncpus);
+		uint64_t k = below(r, 100);
 		if (k < 15 || on_cpu[c] < 0) {
 			/* Schedule (migrate) a vCPU here, after a barrier. */
-			uint32_t v = (uint32_t)prng_below(r, nv);
+			uint32_t v = (uint32_t)below(r, nv);
 			add(sc, OP_BARRIER, 0);
 			if (run_on[v] >= 0)
 				on_cpu[run_on[v]] = -1;
@@ -93,23 +115,23 @@ int timegen_scenario(struct scenario *sc, const struct timegen_params *p, struct
 		} else if (k < 55) {
 			struct op *op = add(sc, OP_TIME_READ, c);
 			op->acc = SC_READ_GUEST;
-			op->count = 1 + prng_below(r, 8);
-			op->cycles = prng_below(r, p->max_every + 1);
-		} else if (k < 70) {
+			op->count = 1 + below(r, 8);
+			op->cycles = below(r, p->max_every + 1);
+		} else if (k < 70 && !p->guest_only) {
 			struct op *op = add(sc, OP_TIME_READ, c);
 			op->acc = SC_READ_HV;
-			op->count = 1 + prng_below(r, 4);
-			op->cycles = prng_below(r, p->max_every + 1);
+			op->count = 1 + below(r, 4);
+			op->cycles = below(r, p->max_every + 1);
 		} else if (k < 82) {
 			struct op *op = add(sc, OP_TIME_MSG, c);
-			if (prng_below(r, 4) == 0) {
+			if (below(r, 4) == 0 && !p->guest_only) {
 				op->has_value = true;
-				op->value = prng_below(r, ncpus);
+				op->value = below(r, ncpus);
 			} else {
-				op->vcpu = (uint32_t)prng_below(r, nv);
+				op->vcpu = (uint32_t)below(r, nv);
 			}
 		} else if (k < 95 || !p->tsc_events) {
-			add(sc, OP_DELAY, c)->cycles = 1 + prng_below(r, p->max_delay ? p->max_delay : 1);
+			add(sc, OP_DELAY, c)->cycles = 1 + below(r, p->max_delay ? p->max_delay : 1);
 		} else {
 			gen_tsc(sc, r, c);
 		}

@@ -29,10 +29,27 @@ struct timegen_params {
 	uint64_t max_delay;    /* largest idle stretch (cycles) */
 	uint32_t period_ms;
 	uint32_t inject;       /* SC_TIME_INJECT_* */
+	bool guest_only;       /* no hypervisor reads, no messages to a
+	                          hypervisor (what the guest clamp covers) */
+	const char *profile;   /* NULL: skylake */
+	const struct profile *resolved; /* that profile, already loaded (NULL:
+	                                   loaded from its YAML here) */
+};
+
+/* Where the generator's choices come from: below(ctx, n) in [0, n) (n 0
+ * or 1: 0). The PRNG for tests; a fuzz byte source for `hvsim fuzz
+ * --target time` and its libFuzzer harness (fuzz/gen/target_time.c), so
+ * both explore through this one generator. */
+struct timegen_src {
+	uint64_t (*below)(void *ctx, uint64_t n);
+	void *ctx;
 };
 
 /* Fills sc (free with scenario_free). Returns 0, or -1 (memory/profile). */
 int timegen_scenario(struct scenario *sc, const struct timegen_params *p, struct prng *rng);
+/* The same from any source of choices. */
+int timegen_scenario_src(struct scenario *sc, const struct timegen_params *p,
+                         const struct timegen_src *src);
 
 /* A bound on the work a time scenario's run does: its reads plus the
  * periodic updates over the longest span its ops can cover. Fuzzing

@@ -51,8 +51,7 @@ int fz_case_scenario(const struct fz_target *t, uint64_t seed, uint64_t index, u
 		return -1;
 	/* The injected bug is part of the system under test, not a choice of
 	 * the generator: it is set after decoding, in every case alike. */
-	if (sc->hv.enabled)
-		sc->hv.inject = inject;
+	fz_inject_apply(inject, sc);
 	return 0;
 }
 
@@ -258,6 +257,25 @@ static int write_case(const struct fz_target *t, const struct scenario *sc, cons
 	return 0;
 }
 
+/* The iommu: and time: sections' configuration, appended to buf. */
+static void config_sections(const struct scenario *sc, char *buf, size_t cap)
+{
+	size_t n = strlen(buf);
+	const struct sc_iommu *io = &sc->iommu;
+	const struct sc_time *t = &sc->time;
+	if (io->enabled && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, " iommu: kind=%s cm=%d elide=%d unmap=%s "
+		                      "batch=%u levels=%u iotlb=%u/%u inject=0x%x",
+		                      io->kind == SC_IOMMU_AMD ? "amd" : "vtd", io->caching_mode,
+		                      io->elide, io->unmap == SC_UNMAP_DEFERRED ? "deferred" : "strict",
+		                      io->deferred_batch, io->levels, io->iotlb_entries,
+		                      io->iotlb_ways, io->inject);
+	if (t->enabled && n < cap)
+		snprintf(buf + n, cap - n, " time: mode=%d clamp=%d invariant=%d vcpus=%u "
+		         "offset_max=%" PRIu64 " drift_ppb=%" PRId64 " inject=0x%x", t->mode, t->clamp,
+		         t->invariant, t->vcpus, t->offset_max, t->drift_max_ppb, t->inject);
+}
+
 /* The case's machine and configuration, one line, for campaign.db. */
 static void config_line(const struct scenario *sc, char *buf, size_t cap)
 {
@@ -271,6 +289,7 @@ static void config_line(const struct scenario *sc, char *buf, size_t cap)
 		         hv->page1gb, hv->superpages, fz_policy_name(hv->flush_policy),
 		         hv->flush_ceiling, hv->directmap_bytes, fz_pcid_name(hv->pcid), hv->xpti,
 		         hv->inject);
+	config_sections(sc, buf, cap);
 }
 
 static int handle_failure(const struct fz_campaign_opts *o, struct fz_campaign_result *r)

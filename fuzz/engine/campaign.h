@@ -40,7 +40,7 @@ struct fz_campaign_result {
 	                                  (skipped: not the injected bug) */
 	uint64_t first_baseline;
 	char sig[64], first[600];      /* the failure (original case) */
-	char config[400];              /* its machine and configuration */
+	char config[600];              /* its machine and configuration */
 	char first_invalid[600];       /* the first invalid case's error */
 	uint64_t first_invalid_index;
 	uint32_t reached;

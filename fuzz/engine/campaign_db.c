@@ -57,9 +57,9 @@ static void inject_text(uint32_t inject, char *buf, size_t cap)
 {
 	size_t o = 0;
 	buf[0] = 0;
-	for (unsigned i = 0; fz_inject_names[i] && o < cap; i++)
-		if (inject & (1u << i)) {
-			int w = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", fz_inject_names[i]);
+	for (unsigned i = 0; i < 32 && o < cap; i++)
+		if ((inject & (1u << i)) && fz_inject_name(i)) {
+			int w = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", fz_inject_name(i));
 			if (w > 0)
 				o += (size_t)w;
 		}

@@ -7,6 +7,7 @@
 
 #include "fuzz/engine/case.h"
 #include "fuzz/gen/emit.h"
+#include "fuzz/gen/names.h"
 #include "fuzz/gen/scbuild.h"
 #include "sim/tlb/pte.h"
 
@@ -37,6 +38,26 @@ int fz_reload(const struct scenario *in, const char *name, struct scenario *out,
 	return rc;
 }
 
+/* With an injected bug on (--inject), a candidate must fail because of
+ * it: removing an op could make the case incorrect (e.g. a frame freed
+ * while still mapped) and fail the same property without the bug. So a
+ * candidate that fails without the injection as well is refused. */
+static bool fails_uninjected(struct shrinker *s, const struct scenario *cand)
+{
+	if (!fz_inject_of(cand))
+		return false;
+	struct scenario c;
+	if (scb_copy(&c, cand) != 0)
+		return true;
+	fz_inject_apply(0, &c);
+	s->st->runs++;
+	struct fz_case_opts o = {.stop_at_first = true};
+	struct fz_result r;
+	fz_run_case(s->t, &c, &o, &r);
+	scenario_free(&c);
+	return r.rc != FZ_PASS;
+}
+
 /* Tries cand (consumed): if it still fails the same way it becomes cur. */
 static bool attempt(struct shrinker *s, struct scenario *cand)
 {
@@ -54,7 +75,7 @@ static bool attempt(struct shrinker *s, struct scenario *cand)
 	struct fz_case_opts o = {.stop_at_first = true};
 	struct fz_result r;
 	fz_run_case(s->t, &loaded, &o, &r);
-	if (r.rc != FZ_FAIL || strcmp(r.sig, s->sig) != 0) {
+	if (r.rc != FZ_FAIL || strcmp(r.sig, s->sig) != 0 || fails_uninjected(s, &loaded)) {
 		scenario_free(&loaded);
 		return false;
 	}
@@ -224,12 +245,27 @@ static bool simplify_config_one(struct scenario *c, unsigned k)
 			return false;
 		c->seed = 1;
 		return true;
+	case 8:
+		if (!c->iommu.enabled || !c->iommu.iotlb_entries)
+			return false;
+		c->iommu.iotlb_entries = c->iommu.iotlb_ways = 0;
+		return true;
+	case 9:
+		if (!c->iommu.enabled || c->iommu.levels == 4)
+			return false;
+		c->iommu.levels = 4;
+		return true;
+	case 10:
+		if (!c->time.enabled || !c->time.clamp)
+			return false;
+		c->time.clamp = false;
+		return true;
 	default:
 		return false;
 	}
 }
 
-#define CONFIG_KINDS 8
+#define CONFIG_KINDS 11
 
 static bool simplify_config(struct shrinker *s)
 {

@@ -463,9 +463,7 @@ static void put_hv(struct sbuf *b, const struct sc_hv *hv)
 
 static void put_iommu(struct sbuf *b, const struct sc_iommu *io)
 {
-	static const char *const inj[] = {"modified_as_added", "modified_as_none",
-	                                  "dont_flush_left_set", "flush_type_min",
-	                                  "flush_first_page", "pte_flush_kept", "ignore_cm"};
+	const char *const *inj = fz_io_inject_names;
 	if (!io->enabled)
 		return;
 	put(b, "iommu: {kind: %s, caching_mode: %s, elide: %s, unmap: %s, deferred_batch: %u, "
@@ -478,7 +476,7 @@ static void put_iommu(struct sbuf *b, const struct sc_iommu *io)
 	if (io->inject) {
 		const char *sep = "";
 		put(b, ", inject: [");
-		for (unsigned i = 0; i < sizeof(inj) / sizeof(inj[0]); i++)
+		for (unsigned i = 0; inj[i]; i++)
 			if (io->inject & (1u << i)) {
 				put(b, "%s%s", sep, inj[i]);
 				sep = ", ";
@@ -506,7 +504,7 @@ static void put_percore(struct sbuf *b, const char *key, const int64_t *list, bo
 static void put_time(struct sbuf *b, const struct sc_time *t, unsigned ncpus)
 {
 	static const char *const modes[] = {"global", "percpu", "rendezvous"};
-	static const char *const inj[] = {"no-version-bump", "stale-stamp", "seed-wallclock"};
+	const char *const *inj = fz_time_inject_names;
 	if (!t->enabled)
 		return;
 	put(b, "time: {mode: %s, clamp: %s, compare: %s, period_ms: %" PRIu64 ", calibrate_ms: %"
@@ -521,7 +519,7 @@ static void put_time(struct sbuf *b, const struct sc_time *t, unsigned ncpus)
 	if (t->inject) {
 		const char *sep = "";
 		put(b, ", inject: [");
-		for (unsigned i = 0; i < 3; i++)
+		for (unsigned i = 0; inj[i]; i++)
 			if (t->inject & (1u << i)) {
 				put(b, "%s%s", sep, inj[i]);
 				sep = ", ";

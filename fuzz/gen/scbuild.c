@@ -31,6 +31,11 @@ static const struct profile *profile_cached(const char *name)
 	return &cache[ncache++].prof;
 }
 
+const struct profile *scb_profile(const char *name)
+{
+	return profile_cached(name);
+}
+
 int scb_begin(struct scenario *sc, const char *name, const char *profile, unsigned ncpus)
 {
 	memset(sc, 0, sizeof(*sc));
@@ -203,6 +208,19 @@ static struct op *copy_ops(const struct op *src, uint32_t n, bool *fail)
 	return d;
 }
 
+/* time: per-core lists (ncpus entries), NULL when drawn per core. */
+static int64_t *copy_percore(const int64_t *src, uint32_t n, bool *fail)
+{
+	if (!src)
+		return NULL;
+	int64_t *d = malloc(n * sizeof(*d));
+	if (!d)
+		*fail = true;
+	else
+		memcpy(d, src, n * sizeof(*d));
+	return d;
+}
+
 int scb_copy(struct scenario *dst, const struct scenario *src)
 {
 	bool fail = false;
@@ -222,6 +240,8 @@ int scb_copy(struct scenario *dst, const struct scenario *src)
 		for (uint32_t i = 0; dst->roots && i < src->nroots; i++)
 			dst->roots[i] = dup_or_null(src->roots[i], &fail);
 	}
+	dst->time.offsets = copy_percore(src->time.offsets, src->ncpus, &fail);
+	dst->time.drift_ppb = copy_percore(src->time.drift_ppb, src->ncpus, &fail);
 	dst->ops = copy_ops(src->ops, src->nops, &fail);
 	if (!dst->ops)
 		dst->nops = 0;

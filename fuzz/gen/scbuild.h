@@ -20,6 +20,8 @@
  * profile or no memory; *sc is then empty). Profiles are parsed once per
  * process and cached. */
 int scb_begin(struct scenario *sc, const char *name, const char *profile, unsigned ncpus);
+/* The embedded profile `name`, parsed once per process (NULL: unknown). */
+const struct profile *scb_profile(const char *name);
 /* The hv: section with the loader's defaults (scenario/load.c load_hv). */
 void scb_hv_defaults(struct sc_hv *hv);
 /* Appends a zeroed op of kind k issued by cpu (tri-state fields -1, as the
