@@ -42,7 +42,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int fz_case_scenario(const struct fz_target *t, uint64_t seed, uint64_t index, uint32_t inject,
+int fz_case_scenario(const struct fz_target *t, uint64_t seed, uint64_t index, uint64_t inject,
                      struct scenario *sc)
 {
 	struct bytesrc b;

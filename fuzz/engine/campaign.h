@@ -24,7 +24,8 @@ struct fz_campaign_opts {
 	double seconds;        /* wall-clock budget (0: none) */
 	unsigned jobs;         /* 1..FZ_MAX_JOBS */
 	const char *out_dir;   /* NULL: write nothing */
-	uint32_t inject;       /* hv.inject set in every case (test-only); a
+	uint64_t inject;       /* injection set (fuzz/gen/names.h) in every case
+	                          (test-only); a
 	                          case that fails without it too is skipped */
 	bool progress;         /* progress line on stderr */
 	unsigned shrink_runs;  /* candidate budget of the shrinker */
@@ -57,7 +58,7 @@ struct fz_campaign_result {
 int fz_campaign(const struct fz_campaign_opts *o, struct fz_campaign_result *r);
 
 /* Case `index` of a campaign: decoded and given the injection. 0 or -1. */
-int fz_case_scenario(const struct fz_target *t, uint64_t seed, uint64_t index, uint32_t inject,
+int fz_case_scenario(const struct fz_target *t, uint64_t seed, uint64_t index, uint64_t inject,
                      struct scenario *sc);
 
 #endif

@@ -53,12 +53,12 @@ static int check_version(sqlite3 *db, char *err, size_t errlen, const char *path
 	return 1;
 }
 
-static void inject_text(uint32_t inject, char *buf, size_t cap)
+static void inject_text(uint64_t inject, char *buf, size_t cap)
 {
 	size_t o = 0;
 	buf[0] = 0;
-	for (unsigned i = 0; i < 32 && o < cap; i++)
-		if ((inject & (1u << i)) && fz_inject_name(i)) {
+	for (unsigned i = 0; i < FZ_INJ_BITS && o < cap; i++)
+		if ((inject & (1ull << i)) && fz_inject_name(i)) {
 			int w = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", fz_inject_name(i));
 			if (w > 0)
 				o += (size_t)w;

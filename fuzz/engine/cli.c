@@ -164,7 +164,7 @@ int fz_cli_main(int argc, char **argv)
 			/* Test-only, not in --help: turns one of hv/hv.h's injected
 			 * bugs on in every case (the system under test, not a
 			 * generator choice), to show the fuzzer finds it. */
-			uint32_t bit = val ? fz_inject_bit(val) : 0;
+			uint64_t bit = val ? fz_inject_bit(val) : 0;
 			if (!bit)
 				return bad("--inject: unknown injection '%s'", val ? val : "");
 			o.inject |= bit;

@@ -531,20 +531,15 @@ static void put_time(struct sbuf *b, const struct sc_time *t, unsigned ncpus)
 
 static void put_rings(struct sbuf *b, const struct sc_rings *r)
 {
-	/* hv/vm_event's VM_EVENT_INJECT_* in their order (scenario/load.c). */
-	static const char *const inj[] = {"put_off_by_one", "double_pause", "claim_off_by_one",
-	                                  "no_wake_requesters", "no_wake_waiters",
-	                                  "release_foreign", "no_full_check", "disable_wq_only",
-	                                  "release_no_wake"};
 	if (!r->enabled)
 		return;
 	put(b, "rings: {mode: %s", r->mode ? "pause" : "waitq");
 	if (r->inject) {
 		const char *sep = "";
 		put(b, ", inject: [");
-		for (unsigned i = 0; i < sizeof(inj) / sizeof(inj[0]); i++)
+		for (unsigned i = 0; fz_ring_inject_names[i]; i++)
 			if (r->inject & (1u << i)) {
-				put(b, "%s%s", sep, inj[i]);
+				put(b, "%s%s", sep, fz_ring_inject_names[i]);
 				sep = ", ";
 			}
 		put(b, "]");

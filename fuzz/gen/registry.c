@@ -7,13 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const struct fz_target fz_target_pt, fz_target_pcid, fz_target_iommu, fz_target_time;
-
-static const struct fz_target not_built_ring = {
-	.name = "ring", .summary = "DMA rings: producer/consumer, ring full (issue 8)"};
+extern const struct fz_target fz_target_pt, fz_target_pcid, fz_target_iommu, fz_target_time,
+    fz_target_ring;
 
 const struct fz_target *const fz_targets[] = {
-	&fz_target_pt, &fz_target_pcid, &fz_target_iommu, &fz_target_time, &not_built_ring, NULL,
+	&fz_target_pt, &fz_target_pcid, &fz_target_iommu, &fz_target_time, &fz_target_ring, NULL,
 };
 
 const struct fz_target *fz_target_find(const char *name)
