@@ -61,7 +61,7 @@ fuzz() {
 		# reported finding (docs/fuzzing.md); the smoke must not stop at it.
 		local known=
 		case "$name" in
-		fuzz_pt | fuzz_iommu | fuzz_time) seeds=() ;;
+		fuzz_pt | fuzz_iommu | fuzz_time | fuzz_ring) seeds=() ;;
 		fuzz_pcid) seeds=(); known=quiescent-stale ;;
 		esac
 		[ -d "fuzz/seeds/$name" ] && seeds+=("fuzz/seeds/$name")

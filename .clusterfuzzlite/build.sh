@@ -4,7 +4,7 @@
 # fuzz/fuzz_*.c linked with $LIB_FUZZING_ENGINE and the libraries
 # statically (the runner image has none of them), seed corpora zipped
 # beside each target. The hvsim fuzz targets (fuzz_pt, fuzz_pcid,
-# fuzz_iommu, fuzz_time) decode
+# fuzz_iommu, fuzz_time, fuzz_ring) decode
 # any bytes and abort on a property violation: a failure the service
 # reports is a reproducer for `hvsim fuzz`'s decoders (docs/fuzzing.md).
 cd "$SRC/hvsim"

@@ -257,7 +257,7 @@ static int write_case(const struct fz_target *t, const struct scenario *sc, cons
 	return 0;
 }
 
-/* The iommu: and time: sections' configuration, appended to buf. */
+/* The iommu:, time: and rings: sections' configuration, appended to buf. */
 static void config_sections(const struct scenario *sc, char *buf, size_t cap)
 {
 	size_t n = strlen(buf);
@@ -271,9 +271,13 @@ static void config_sections(const struct scenario *sc, char *buf, size_t cap)
 		                      io->deferred_batch, io->levels, io->iotlb_entries,
 		                      io->iotlb_ways, io->inject);
 	if (t->enabled && n < cap)
-		snprintf(buf + n, cap - n, " time: mode=%d clamp=%d invariant=%d vcpus=%u "
-		         "offset_max=%" PRIu64 " drift_ppb=%" PRId64 " inject=0x%x", t->mode, t->clamp,
-		         t->invariant, t->vcpus, t->offset_max, t->drift_max_ppb, t->inject);
+		n += (size_t)snprintf(buf + n, cap - n, " time: mode=%d clamp=%d invariant=%d vcpus=%u "
+		                      "offset_max=%" PRIu64 " drift_ppb=%" PRId64 " inject=0x%x",
+		                      t->mode, t->clamp, t->invariant, t->vcpus, t->offset_max,
+		                      t->drift_max_ppb, t->inject);
+	if (sc->rings.enabled && n < cap)
+		snprintf(buf + n, cap - n, " rings: mode=%s inject=0x%x",
+		         sc->rings.mode ? "pause" : "waitq", sc->rings.inject);
 }
 
 /* The case's machine and configuration, one line, for campaign.db. */

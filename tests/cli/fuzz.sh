@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# hvsim fuzz from the command line: help lists every target (the ones not
-# built yet marked so), bad usage and unbuilt targets exit 2 with one line,
+# hvsim fuzz from the command line: help lists every target (none left
+# "not built yet"), bad usage exits 2 with one line,
 # a clean campaign exits 0 with campaign.db, an injected bug exits 1 with
 # the original and shrunk cases as YAML and traces that `hvsim run` and
 # `hvsim replay` accept, and --jobs 2 finds the same case as --jobs 1.
@@ -24,14 +24,13 @@ expect_err() { # NAME PATTERN ARGS...
 
 "$HVSIM" fuzz --help >"$T/help"
 check "help" $?
-for t in pt pcid iommu time; do grep -Eq "^  $t " "$T/help"; check "help lists $t" $?; done
-for t in ring; do grep -Eq "^  $t +\(not built yet\)" "$T/help"; check "help: $t not built" $?; done
+for t in pt pcid iommu time ring; do grep -Eq "^  $t " "$T/help"; check "help lists $t" $?; done
+grep -q "not built yet" "$T/help"; check "help: no target left not built" $((1 - $?))
 grep -q -- "--inject" "$T/help"; check "help hides --inject" $((1 - $?))
 "$HVSIM" --help | grep -q "fuzz --target"; check "main help names fuzz" $?
 
 expect_err "no target" "no --target" --iters 5
 expect_err "unknown target" "unknown target 'nope'" --target nope
-expect_err "ring not built" "--target ring: not built yet" --target ring
 expect_err "bad iters" "--iters" --target pt --iters 0
 expect_err "bad jobs" "--jobs" --target pt --jobs 65
 expect_err "bad time" "--time" --target pt --time -1
@@ -48,9 +47,9 @@ check "campaign.db counts the cases" $?
 [ "$(sqlite3 "$T/clean/campaign.db" 'SELECT count(*) FROM states')" -gt 10 ]
 check "campaign.db lists the states" $?
 
-# The iommu and time targets: clean campaigns; an injection of their
-# sections (iommu.inject, time.inject) is found and shrunk.
-for t in iommu time; do
+# The iommu, time and ring targets: clean campaigns; an injection of their
+# sections (iommu.inject, time.inject, rings.inject) is found and shrunk.
+for t in iommu time ring; do
 	"$HVSIM" fuzz --target $t --iters 300 --out "$T/clean-$t" >"$T/out" 2>&1
 	check "$t: clean campaign exits 0 ($(tail -1 "$T/out"))" $?
 done
@@ -62,6 +61,16 @@ check "time: injected bug exits 1" $(( $? == 1 ? 0 : 1 ))
 grep -q "time-wallclock" "$T/out"; check "time: found by time-wallclock" $?
 sqlite3 "$T/inj-t/campaign.db" 'SELECT inject FROM campaigns' | grep -qx seed-wallclock
 check "time: campaign.db names the injection" $?
+"$HVSIM" fuzz --target ring --iters 2000 --inject no_wake_waiters --out "$T/inj-r" >"$T/out" 2>&1
+check "ring: injected bug exits 1" $(( $? == 1 ? 0 : 1 ))
+grep -q "ring-lost-wakeup" "$T/out"; check "ring: found by ring-lost-wakeup" $?
+sqlite3 "$T/inj-r/campaign.db" 'SELECT inject FROM campaigns' | grep -qx no_wake_waiters
+check "ring: campaign.db names the injection (a bit above 31)" $?
+ryaml=$(ls "$T"/inj-r/ring-1-*.yaml | grep -v orig | head -1)
+"$HVSIM" run "$ryaml" >"$T/run" 2>&1
+check "ring: shrunk case fails when run" $(( $? == 1 ? 0 : 1 ))
+"$HVSIM" replay "${ryaml%.yaml}.hvtrace" >"$T/replay" 2>&1
+check "ring: shrunk trace replays" $?
 
 # An injected bug: exit 1, four files; the shrunk case fails when run and
 # its trace replays identically.
