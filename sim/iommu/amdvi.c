@@ -277,18 +277,7 @@ static void fault_record(struct iommu *io, uint16_t devid, uint16_t did, uint64_
 	if (sa)
 		return; /* DTE.SA: I/O page-fault events suppressed */
 	evt_log(io, evt_lo(code, devid, did, flags | (write ? AMDVI_EVF_RW : 0)), iova);
-	if (io->nfaults == IOMMU_FAULT_LOG) {
-		io->st.faults_dropped++;
-		return;
-	}
-	struct iommu_fault_rec *r = &io->faults[io->nfaults++];
-	memset(r, 0, sizeof(*r));
-	r->iova = iova;
-	r->sid = devid;
-	r->did = did;
-	r->reason = (uint8_t)f;
-	r->hw_reason = (uint8_t)code;
-	r->write = write;
+	(void)iommu_fault_log(io, devid, did, iova, f, (uint8_t)code, write);
 }
 
 static struct iommu_xlate xl_fault(struct iommu *io, struct iommu_xlate r, uint16_t devid,
@@ -306,18 +295,6 @@ static struct iommu_xlate xl_fault(struct iommu *io, struct iommu_xlate r, uint1
 
 /* ---- Translation --------------------------------------------------------- */
 
-/* What the envelope allows beside the current tables (iommu.h; as vtd.c's
- * env_judge). A bad entry counts as not present. */
-static void env_judge(struct iommu *io, struct iommu_xlate *r, uint16_t did, uint64_t iova,
-                      const struct am_leaf *now)
-{
-	bool np = now->fault != IOMMU_OK;
-	uint64_t pa = np ? 0 : now->pa_base + (iova & ((1ull << now->size_log2) - 1));
-	struct ioenv_verdict v = ioenv_check(&io->env, did, iova, np, pa, np ? 0 : now->perm);
-	r->env_stale = v.may_stale;
-	r->env_pa = v.stale_pa;
-}
-
 static struct iommu_xlate xl_hit(struct iommu *io, struct iommu_xlate r,
                                  const struct devc_entry *ce, struct iotlb_entry *e,
                                  uint16_t devid, uint64_t iova, unsigned acc)
@@ -328,7 +305,8 @@ static struct iommu_xlate xl_hit(struct iommu *io, struct iommu_xlate r,
 		r.stale = 1;
 		io->st.stale_served++;
 	}
-	env_judge(io, &r, ce->did, iova, &now);
+	iommu_env_judge(io, &r, ce->did, iova, now.fault != IOMMU_OK, now.pa_base, now.size_log2,
+	                now.perm);
 	assert(!e->np); /* AMD-Vi never caches not-present results */
 	r.cycles = IOMMU_COST_IOTLB_HIT;
 	r.path = IOMMU_PATH_HIT;
@@ -359,7 +337,7 @@ static struct iommu_xlate xl_walk(struct iommu *io, struct iommu_xlate r,
 		p.perm = l.perm;
 		iommu_cache_fill(io, &p);
 	}
-	env_judge(io, &r, ce->did, iova, &l);
+	iommu_env_judge(io, &r, ce->did, iova, l.fault != IOMMU_OK, l.pa_base, l.size_log2, l.perm);
 	if (l.fault)
 		return xl_fault(io, r, devid, iova, l.fault, acc, ce->fpd, l.rz);
 	if (acc & ~l.perm)
@@ -423,30 +401,6 @@ static struct iommu_xlate amdvi_translate(struct iommu *io, uint16_t devid, uint
 
 /* ---- Command buffer (§2.4) ----------------------------------------------- */
 
-static int amdvi_submit(struct iommu *io, const struct iommu_cmd *c)
-{
-	struct iommu_queue *q = &io->q;
-	if (!q->entries)
-		return -1; /* no buffer programmed */
-	assert((q->entries & (q->entries - 1)) == 0);
-	uint32_t next = (q->tail + 1) & (q->entries - 1);
-	if (next == q->head) {
-		io->st.queue_full++;
-		return -1;
-	}
-	uint64_t pa = q->base + 16ull * q->tail;
-	machine_store64(io->m, -1, pa, c->lo, false);
-	machine_store64(io->m, -1, pa + 8, c->hi, false);
-	q->tail = next;
-	io->st.cmds_submitted++;
-	return 0;
-}
-
-static void charge(struct iommu *io, uint64_t cycles)
-{
-	io->st.cycles += cycles;
-}
-
 /* COMPLETION_WAIT: everything before it has completed (in order); s
  * stores the 64-bit data, i sets Status.ComWaitInt (an interrupt if
  * ComWaitIntEn). f has nothing to flush here. */
@@ -465,7 +419,7 @@ static bool do_wait(struct iommu *io, const struct iommu_cmd *c)
 		if (io->amd.control & AMDVI_CTL_COMWAIT_INT_EN)
 			io->st.wait_interrupts++;
 	}
-	charge(io, AMDVI_COST_WAIT);
+	iommu_charge(io, AMDVI_COST_WAIT);
 	return true;
 }
 
@@ -488,7 +442,7 @@ static bool do_inv_dte(struct iommu *io, const struct iommu_cmd *c)
 	uint16_t devid = (uint16_t)c->lo;
 	iommu_devc_inv(io, IOINV_DEVC_DEVICE, cached_did(&io->devc, devid), devid, 0);
 	io->st.inv_cc_device++;
-	charge(io, io->m->prof.amdvi_inv_devtab);
+	iommu_charge(io, io->m->prof.amdvi_inv_devtab);
 	return true;
 }
 
@@ -503,7 +457,7 @@ static bool do_inv_pages(struct iommu *io, const struct iommu_cmd *c)
 		return false;
 	uint16_t did = (uint16_t)(c->lo >> 32);
 	uint64_t addr = c->hi & ~0xfffull;
-	charge(io, io->m->prof.amdvi_inv_pages);
+	iommu_charge(io, io->m->prof.amdvi_inv_pages);
 	if (!(c->hi & AMDVI_INV_S)) {
 		iommu_cache_inv(io, IOINV_IOTLB_RANGE, did, addr, 12);
 		io->st.inv_iotlb_page++;
@@ -531,7 +485,7 @@ static bool do_inv_all(struct iommu *io, const struct iommu_cmd *c)
 	iommu_devc_inv(io, IOINV_DEVC_ALL, 0, 0, 0);
 	io->st.inv_iotlb_global++;
 	io->st.inv_cc_global++;
-	charge(io, io->m->prof.amdvi_inv_all);
+	iommu_charge(io, io->m->prof.amdvi_inv_all);
 	return true;
 }
 
@@ -555,28 +509,20 @@ static uint32_t amdvi_process(struct iommu *io, uint32_t max)
 {
 	struct iommu_queue *q = &io->q;
 	const uint64_t need = AMDVI_CTL_IOMMU_EN | AMDVI_CTL_CMDBUF_EN;
-	uint32_t n = 0;
 	if ((io->amd.control & need) != need)
 		return 0;
-	while (n < max && n < q->entries && q->head != q->tail && io->amd.cmd_run) {
-		uint64_t pa = q->base + 16ull * q->head;
-		struct iommu_cmd c = {
-			.lo = mem_read64(&io->m->mem, pa),
-			.hi = mem_read64(&io->m->mem, pa + 8),
-		};
-		if (!amdvi_exec(io, &c)) {
-			/* ILLEGAL_COMMAND_ERROR: the address of the command;
-			 * the head stays on it and the buffer stops. */
-			q->error = 1;
-			io->amd.cmd_run = 0;
-			io->st.cmds_rejected++;
-			evt_log(io, evt_lo(AMDVI_EVT_ILLEGAL_COMMAND, 0, 0, 0), pa);
-			break;
-		}
-		q->head = (q->head + 1) & (q->entries - 1);
-		io->st.cmds_processed++;
-		io->cmd_index++;
-		n++;
+	/* The buffer runs iff no command was rejected since it was enabled:
+	 * cmd_run and !q->error go together. */
+	assert(!io->amd.cmd_run || !q->error);
+	if (!io->amd.cmd_run)
+		return 0;
+	uint64_t bad;
+	uint32_t n = iommu_ring_run(io, max, amdvi_exec, &bad);
+	if (bad != UINT64_MAX) {
+		/* ILLEGAL_COMMAND_ERROR: the address of the command; the head
+		 * stays on it and the buffer stops. */
+		io->amd.cmd_run = 0;
+		evt_log(io, evt_lo(AMDVI_EVT_ILLEGAL_COMMAND, 0, 0, 0), bad);
 	}
 	return n;
 }
@@ -708,36 +654,22 @@ static void amdvi_mmio_write(struct iommu *io, uint32_t off, uint64_t val)
 static void amdvi_reset(struct iommu *io)
 {
 	struct amdvi_regs *a = &io->amd;
-	iotlb_inv_all(&io->iotlb);
-	ioenv_inv_all(&io->env);
-	devc_inv_all(&io->devc);
-	io->q.head = io->q.tail = 0;
-	io->q.error = 0;
-	io->nfaults = 0;
-	memset(io->faults, 0, sizeof(io->faults));
+	iommu_unit_reset(io);
 	a->evt_head = a->evt_tail = 0;
 	a->evt_overflow = a->evt_int = a->comwait_int = 0;
 	a->evt_run = (a->control & AMDVI_CTL_EVT_LOG_EN) && a->evt_entries;
 	a->cmd_run = (a->control & AMDVI_CTL_CMDBUF_EN) && io->q.entries;
 }
 
-static void amdvi_fini(struct iommu *io)
-{
-	iotlb_fini(&io->iotlb);
-	ioenv_fini(&io->env);
-	devc_fini(&io->devc);
-	memset(io, 0, sizeof(*io));
-}
-
 static const struct iommu_ops amdvi_ops = {
 	.name = "amdvi",
 	.translate = amdvi_translate,
-	.submit = amdvi_submit,
+	.submit = iommu_ring_submit,
 	.process = amdvi_process,
 	.reset = amdvi_reset,
 	.mmio_read = amdvi_mmio_read,
 	.mmio_write = amdvi_mmio_write,
-	.fini = amdvi_fini,
+	.fini = iommu_unit_fini,
 };
 
 static bool cfg_ok(const struct amdvi_config *cfg)
@@ -756,17 +688,9 @@ int amdvi_init(struct iommu *io, struct machine *m, const struct amdvi_config *c
 	memset(io, 0, sizeof(*io));
 	if (!cfg_ok(cfg))
 		return -1;
-	uint32_t ent = cfg->iotlb_entries ? cfg->iotlb_entries : IOMMU_IOTLB_ENTRIES_DEFAULT;
-	uint32_t ways = cfg->iotlb_ways ? cfg->iotlb_ways : IOMMU_IOTLB_WAYS_DEFAULT;
-	uint32_t dc = cfg->dtec_entries ? cfg->dtec_entries : IOMMU_CTXC_ENTRIES_DEFAULT;
-	if (iotlb_init(&io->iotlb, ent, ways) || devc_init(&io->devc, dc)) {
-		iotlb_fini(&io->iotlb);
+	if (iommu_unit_init(io, m, &amdvi_ops, IOMMU_AMDVI, cfg->iotlb_entries, cfg->iotlb_ways,
+	                    cfg->dtec_entries))
 		return -1;
-	}
-	ioenv_init(&io->env);
-	io->ops = &amdvi_ops;
-	io->m = m;
-	io->kind = IOMMU_AMDVI;
 	uint64_t ctl = 0;
 	if (cfg->dev_table) {
 		unsigned pages = cfg->dev_table_pages ? cfg->dev_table_pages : AMDVI_DT_PAGES_MAX;

@@ -426,6 +426,42 @@ uint32_t iommu_devc_inv(struct iommu *io, unsigned kind, uint16_t did, uint16_t 
  * the driver's synchronisation points fell. */
 void iommu_note_wait(struct iommu *io);
 
+/* ---- What every model shares (sim/iommu/unit.c) --------------------------- */
+
+/* Zeroes io and builds its caches (0 entries: the defaults). 0 or -1. */
+int iommu_unit_init(struct iommu *io, struct machine *m, const struct iommu_ops *ops,
+                    enum iommu_kind kind, uint32_t iotlb_entries, uint32_t iotlb_ways,
+                    uint32_t devc_entries);
+/* Caches and envelope invalid, ring empty and error-free, fault log clear;
+ * the model resets its own registers. */
+void iommu_unit_reset(struct iommu *io);
+void iommu_unit_fini(struct iommu *io);
+
+/* The ring's `submit`: writes cmd at the tail; -1 if none is programmed or
+ * it is full. */
+int iommu_ring_submit(struct iommu *io, const struct iommu_cmd *c);
+/* Executes one command; false rejects it (a queue error). */
+typedef bool (*iommu_exec_fn)(struct iommu *io, const struct iommu_cmd *c);
+/* Consumes up to max entries from head towards tail while q.error is
+ * clear; a rejected entry sets q.error, leaves the head on it and gives
+ * its address in *bad_pa (else UINT64_MAX). Returns the number executed. */
+uint32_t iommu_ring_run(struct iommu *io, uint32_t max, iommu_exec_fn exec, uint64_t *bad_pa);
+
+/* Appends to the bounded fault log; false (and counted as dropped) when it
+ * is full. */
+bool iommu_fault_log(struct iommu *io, uint16_t sid, uint16_t did, uint64_t iova, int f,
+                     uint8_t hw_reason, bool write);
+/* Sets r->env_stale / r->env_pa: may the envelope serve, for (did, iova),
+ * something other than the tables' current result (np, or the leaf at
+ * pa_base of 2^size_log2 with perm)? */
+void iommu_env_judge(struct iommu *io, struct iommu_xlate *r, uint16_t did, uint64_t iova,
+                     bool np, uint64_t pa_base, unsigned size_log2, unsigned perm);
+
+static inline void iommu_charge(struct iommu *io, uint64_t cycles)
+{
+	io->st.cycles += cycles;
+}
+
 static inline struct iommu_xlate iommu_translate(struct iommu *io, uint16_t sid,
                                                  uint64_t iova, unsigned acc)
 {

@@ -173,19 +173,8 @@ static void fault_record(struct iommu *io, uint16_t sid, uint16_t did, uint64_t 
 	io->st.faults++;
 	if (fpd)
 		return; /* §9.3 FPD: fault processing disabled for this context */
-	if (io->nfaults == IOMMU_FAULT_LOG) {
+	if (!iommu_fault_log(io, sid, did, iova, f, hw_reason(f, write), write))
 		io->vtd.pfo = 1;
-		io->st.faults_dropped++;
-		return;
-	}
-	struct iommu_fault_rec *r = &io->faults[io->nfaults++];
-	memset(r, 0, sizeof(*r));
-	r->iova = iova;
-	r->sid = sid;
-	r->did = did;
-	r->reason = (uint8_t)f;
-	r->hw_reason = hw_reason(f, write);
-	r->write = write;
 }
 
 /* ---- Translation --------------------------------------------------------- */
@@ -199,16 +188,6 @@ static struct iommu_xlate xl_fault(struct iommu *io, struct iommu_xlate r, uint1
 	return r;
 }
 
-/* What the envelope allows beside the current tables (iommu.h). */
-static void env_judge(struct iommu *io, struct iommu_xlate *r, uint16_t did, uint64_t iova,
-                      const struct sl_leaf *now)
-{
-	uint64_t pa = now->np ? 0 : now->pa_base + (iova & ((1ull << now->size_log2) - 1));
-	struct ioenv_verdict v = ioenv_check(&io->env, did, iova, now->np, pa, now->perm);
-	r->env_stale = v.may_stale;
-	r->env_pa = v.stale_pa;
-}
-
 /* IOTLB hit: serve the cached entry (checking permissions on it). */
 static struct iommu_xlate xl_hit(struct iommu *io, struct iommu_xlate r,
                                  const struct devc_entry *ce, struct iotlb_entry *e,
@@ -220,7 +199,7 @@ static struct iommu_xlate xl_hit(struct iommu *io, struct iommu_xlate r,
 		r.stale = 1;
 		io->st.stale_served++;
 	}
-	env_judge(io, &r, ce->did, iova, &now);
+	iommu_env_judge(io, &r, ce->did, iova, now.np, now.pa_base, now.size_log2, now.perm);
 	r.cycles = IOMMU_COST_IOTLB_HIT;
 	if (e->np) {
 		io->st.iotlb_np_hits++;
@@ -258,7 +237,7 @@ static struct iommu_xlate xl_walk(struct iommu *io, struct iommu_xlate r,
 		p.np = l.np;
 		iommu_cache_fill(io, &p);
 	}
-	env_judge(io, &r, ce->did, iova, &l);
+	iommu_env_judge(io, &r, ce->did, iova, l.np, l.pa_base, l.size_log2, l.perm);
 	if (l.np)
 		return xl_fault(io, r, sid, iova, IOMMU_F_PTE_NP, acc, ce->fpd);
 	if (acc & ~l.perm)
@@ -308,30 +287,6 @@ static struct iommu_xlate vtd_translate(struct iommu *io, uint16_t sid, uint64_t
 
 /* ---- Queued invalidation (§6.5.2) ---------------------------------------- */
 
-static int vtd_submit(struct iommu *io, const struct iommu_cmd *c)
-{
-	struct iommu_queue *q = &io->q;
-	if (!q->entries)
-		return -1; /* no queue programmed */
-	assert((q->entries & (q->entries - 1)) == 0);
-	uint32_t next = (q->tail + 1) & (q->entries - 1);
-	if (next == q->head) {
-		io->st.queue_full++;
-		return -1;
-	}
-	uint64_t pa = q->base + 16ull * q->tail;
-	machine_store64(io->m, -1, pa, c->lo, false);
-	machine_store64(io->m, -1, pa + 8, c->hi, false);
-	q->tail = next;
-	io->st.cmds_submitted++;
-	return 0;
-}
-
-static void charge(struct iommu *io, uint64_t cycles)
-{
-	io->st.cycles += cycles;
-}
-
 /* Type 1: context-cache invalidation, global / domain / device (SID with
  * function mask FM: FM=1 masks fn bit 2, 2 bits 2:1, 3 bits 2:0). */
 static bool do_cc(struct iommu *io, const struct iommu_cmd *c)
@@ -357,7 +312,7 @@ static bool do_cc(struct iommu *io, const struct iommu_cmd *c)
 		break;
 	default: return false;
 	}
-	charge(io, io->m->prof.vtd_inv_context);
+	iommu_charge(io, io->m->prof.vtd_inv_context);
 	return true;
 }
 
@@ -375,7 +330,7 @@ static bool do_psi(struct iommu *io, uint16_t did, uint64_t hi)
 	io->st.psi_misaligned += base != addr;
 	iommu_cache_inv(io, IOINV_IOTLB_RANGE, did, base, log2);
 	io->st.inv_iotlb_page++;
-	charge(io, io->m->prof.vtd_inv_page);
+	iommu_charge(io, io->m->prof.vtd_inv_page);
 	return true;
 }
 
@@ -400,7 +355,7 @@ static bool do_iotlb(struct iommu *io, const struct iommu_cmd *c)
 	default:
 		return false;
 	}
-	charge(io, io->m->prof.vtd_inv_domain);
+	iommu_charge(io, io->m->prof.vtd_inv_domain);
 	return true;
 }
 
@@ -431,7 +386,7 @@ static bool do_wait(struct iommu *io, const struct iommu_cmd *c)
 		io->vtd.iwc = 1;
 		io->st.wait_interrupts++;
 	}
-	charge(io, VTD_COST_WAIT);
+	iommu_charge(io, VTD_COST_WAIT);
 	return true;
 }
 
@@ -447,27 +402,11 @@ static bool vtd_exec(struct iommu *io, const struct iommu_cmd *c)
 	}
 }
 
+/* A rejected descriptor sets FSTS.IQE; IQH stays on it. */
 static uint32_t vtd_process(struct iommu *io, uint32_t max)
 {
-	struct iommu_queue *q = &io->q;
-	uint32_t n = 0;
-	while (n < max && n < q->entries && q->head != q->tail && !q->error) {
-		uint64_t pa = q->base + 16ull * q->head;
-		struct iommu_cmd c = {
-			.lo = mem_read64(&io->m->mem, pa),
-			.hi = mem_read64(&io->m->mem, pa + 8),
-		};
-		if (!vtd_exec(io, &c)) {
-			q->error = 1; /* FSTS.IQE; IQH stays on the bad descriptor */
-			io->st.cmds_rejected++;
-			break;
-		}
-		q->head = (q->head + 1) & (q->entries - 1);
-		io->st.cmds_processed++;
-		io->cmd_index++;
-		n++;
-	}
-	return n;
+	uint64_t bad;
+	return iommu_ring_run(io, max, vtd_exec, &bad);
 }
 
 /* ---- Registers (§10.4) ------------------------------------------------- */
@@ -553,33 +492,19 @@ static void vtd_mmio_write(struct iommu *io, uint32_t off, uint64_t val)
  * clear. Registers from the config (RTADDR, CM, MAMV, TE) are kept. */
 static void vtd_reset(struct iommu *io)
 {
-	iotlb_inv_all(&io->iotlb);
-	ioenv_inv_all(&io->env);
-	devc_inv_all(&io->devc);
-	io->q.head = io->q.tail = 0;
-	io->q.error = 0;
-	io->nfaults = 0;
-	memset(io->faults, 0, sizeof(io->faults));
+	iommu_unit_reset(io);
 	io->vtd.iwc = io->vtd.pfo = 0;
-}
-
-static void vtd_fini(struct iommu *io)
-{
-	iotlb_fini(&io->iotlb);
-	ioenv_fini(&io->env);
-	devc_fini(&io->devc);
-	memset(io, 0, sizeof(*io));
 }
 
 static const struct iommu_ops vtd_ops = {
 	.name = "vtd",
 	.translate = vtd_translate,
-	.submit = vtd_submit,
+	.submit = iommu_ring_submit,
 	.process = vtd_process,
 	.reset = vtd_reset,
 	.mmio_read = vtd_mmio_read,
 	.mmio_write = vtd_mmio_write,
-	.fini = vtd_fini,
+	.fini = iommu_unit_fini,
 };
 
 int vtd_init(struct iommu *io, struct machine *m, const struct vtd_config *cfg)
@@ -588,17 +513,9 @@ int vtd_init(struct iommu *io, struct machine *m, const struct vtd_config *cfg)
 	if ((cfg->rtaddr & 0xfff) || (cfg->iq_base & 0xfff) || cfg->iq_x > 7 ||
 	    cfg->rtaddr >= PA_LIMIT || cfg->iq_base >= PA_LIMIT)
 		return -1;
-	uint32_t ent = cfg->iotlb_entries ? cfg->iotlb_entries : IOMMU_IOTLB_ENTRIES_DEFAULT;
-	uint32_t ways = cfg->iotlb_ways ? cfg->iotlb_ways : IOMMU_IOTLB_WAYS_DEFAULT;
-	uint32_t cc = cfg->ctxc_entries ? cfg->ctxc_entries : IOMMU_CTXC_ENTRIES_DEFAULT;
-	if (iotlb_init(&io->iotlb, ent, ways) || devc_init(&io->devc, cc)) {
-		iotlb_fini(&io->iotlb);
+	if (iommu_unit_init(io, m, &vtd_ops, IOMMU_VTD, cfg->iotlb_entries, cfg->iotlb_ways,
+	                    cfg->ctxc_entries))
 		return -1;
-	}
-	ioenv_init(&io->env);
-	io->ops = &vtd_ops;
-	io->m = m;
-	io->kind = IOMMU_VTD;
 	io->vtd.cm = cfg->caching_mode;
 	io->vtd.mamv = cfg->mamv ? cfg->mamv : VTD_MAMV_DEFAULT;
 	if (cfg->iq_base) {
