@@ -24,7 +24,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/iommu/iommu.h"
+#include "hv/iommu/hw.h"
 
 /* Hardware interface constants (the hypervisor's own copy). */
 #define REG_DTB 0x0000
@@ -45,7 +45,6 @@
 #define PTE_NL_SHIFT 9
 #define PTE_IR (1ull << 61)
 #define PTE_IW (1ull << 62)
-#define PTE_ADDR 0x000ffffffffff000ull
 #define DTE_V (1ull << 0)
 #define DTE_TV (1ull << 1)
 #define DTE_MODE_SHIFT 9
@@ -61,43 +60,18 @@
 #define INV_ALL_PAGES 0x7ffffffffffff000ull
 #define POLL_MAX 64u
 
-static uint64_t rd(struct hv_iommu *io, unsigned cpu, uint32_t off)
-{
-	return io->arch->iommu_read(io->arch->ctx, cpu, io->unit, off);
-}
-
-static void wr(struct hv_iommu *io, unsigned cpu, uint32_t off, uint64_t v)
-{
-	io->arch->iommu_write(io->arch->ctx, cpu, io->unit, off, v);
-}
-
-static uint64_t r64(struct hv_iommu *io, uint64_t pa)
-{
-	return io->arch->read64(io->arch->ctx, pa);
-}
-
-static void w64(struct hv_iommu *io, unsigned cpu, uint64_t pa, uint64_t v)
-{
-	io->arch->write64(io->arch->ctx, cpu, pa, v);
-}
-
-static uint64_t new_frame(struct hv_iommu *io, unsigned cpu)
-{
-	return io->arch->alloc_frame(io->arch->ctx, cpu);
-}
-
 /* ---- command buffer ----------------------------------------------------- */
 
 static int cmd_send(struct hv_iommu *io, unsigned cpu, uint64_t lo, uint64_t hi)
 {
 	struct hv_amd *a = &io->amd;
 	uint64_t pa = (a->cmd_pfn << 12) + 16ull * a->cmd_tail;
-	w64(io, cpu, pa, lo);
-	w64(io, cpu, pa + 8, hi);
+	iommu_w64(io, cpu, pa, lo);
+	iommu_w64(io, cpu, pa + 8, hi);
 	a->cmd_tail = (a->cmd_tail + 1) % (1u << RING_LEN);
-	wr(io, cpu, REG_CMD_TAIL, (uint64_t)a->cmd_tail << 4);
+	iommu_wr(io, cpu, REG_CMD_TAIL, (uint64_t)a->cmd_tail << 4);
 	/* An illegal command stops the command processor (CmdBufRun clear). */
-	return (rd(io, cpu, REG_STATUS) & ST_CMDBUF_RUN) ? 0 : -EIO;
+	return (iommu_rd(io, cpu, REG_STATUS) & ST_CMDBUF_RUN) ? 0 : -EIO;
 }
 
 /* flush_command_buffer: COMPLETION_WAIT with a store, then poll it. */
@@ -105,7 +79,7 @@ static int completion_wait(struct hv_iommu *io, unsigned cpu)
 {
 	struct hv_amd *a = &io->amd;
 	uint64_t data = ++a->seq;
-	w64(io, cpu, a->status_pa, 0);
+	iommu_w64(io, cpu, a->status_pa, 0);
 	io->st.waits++;
 	int rc = cmd_send(io, cpu, CMD_COMPLETION_WAIT << CMD_OP_SHIFT |
 	                               (a->status_pa & 0x000ffffffffffff8ull) | CW_S,
@@ -113,7 +87,7 @@ static int completion_wait(struct hv_iommu *io, unsigned cpu)
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < POLL_MAX; i++)
-		if (r64(io, a->status_pa) == data)
+		if (iommu_r64(io, a->status_pa) == data)
 			return 0;
 	return -ETIMEDOUT;
 }
@@ -133,9 +107,9 @@ static int inv_pages(struct hv_iommu *io, unsigned cpu, uint16_t did, uint64_t a
 static int alloc_devtab(struct hv_iommu *io, unsigned cpu)
 {
 	struct hv_amd *a = &io->amd;
-	a->devtab_pfn = new_frame(io, cpu);
+	a->devtab_pfn = iommu_new_frame(io, cpu);
 	for (unsigned i = 1; i < DEVTAB_PAGES; i++)
-		if (a->devtab_pfn == HV_NO_FRAME || new_frame(io, cpu) != a->devtab_pfn + i)
+		if (a->devtab_pfn == HV_NO_FRAME || iommu_new_frame(io, cpu) != a->devtab_pfn + i)
 			return -ENOMEM;
 	return a->devtab_pfn == HV_NO_FRAME ? -ENOMEM : 0;
 }
@@ -146,16 +120,16 @@ static int amd_setup(struct hv_iommu *io, unsigned cpu)
 	memset(a, 0, sizeof(*a));
 	if (alloc_devtab(io, cpu))
 		return -ENOMEM;
-	a->cmd_pfn = new_frame(io, cpu);
-	a->evt_pfn = new_frame(io, cpu);
-	uint64_t slot = new_frame(io, cpu);
+	a->cmd_pfn = iommu_new_frame(io, cpu);
+	a->evt_pfn = iommu_new_frame(io, cpu);
+	uint64_t slot = iommu_new_frame(io, cpu);
 	if (a->cmd_pfn == HV_NO_FRAME || a->evt_pfn == HV_NO_FRAME || slot == HV_NO_FRAME)
 		return -ENOMEM;
 	a->status_pa = slot << 12;
-	wr(io, cpu, REG_DTB, a->devtab_pfn << 12 | (DEVTAB_PAGES - 1));
-	wr(io, cpu, REG_CMD_BASE, a->cmd_pfn << 12 | (uint64_t)RING_LEN << 56);
-	wr(io, cpu, REG_EVT_BASE, a->evt_pfn << 12 | (uint64_t)RING_LEN << 56);
-	wr(io, cpu, REG_CONTROL, CTL_IOMMU_EN | CTL_EVT_LOG_EN | CTL_CMDBUF_EN);
+	iommu_wr(io, cpu, REG_DTB, a->devtab_pfn << 12 | (DEVTAB_PAGES - 1));
+	iommu_wr(io, cpu, REG_CMD_BASE, a->cmd_pfn << 12 | (uint64_t)RING_LEN << 56);
+	iommu_wr(io, cpu, REG_EVT_BASE, a->evt_pfn << 12 | (uint64_t)RING_LEN << 56);
+	iommu_wr(io, cpu, REG_CONTROL, CTL_IOMMU_EN | CTL_EVT_LOG_EN | CTL_CMDBUF_EN);
 	io->st.inv_cmds++;
 	int rc = cmd_send(io, cpu, CMD_INV_IOMMU_ALL << CMD_OP_SHIFT, 0);
 	return rc ? rc : completion_wait(io, cpu);
@@ -163,7 +137,7 @@ static int amd_setup(struct hv_iommu *io, unsigned cpu)
 
 static int amd_domain_init(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d)
 {
-	d->root_pfn = new_frame(io, cpu);
+	d->root_pfn = iommu_new_frame(io, cpu);
 	if (d->root_pfn == HV_NO_FRAME)
 		return -ENOMEM;
 	d->pt_pages = 1;
@@ -178,9 +152,9 @@ static int amd_assign(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain 
 	if ((uint32_t)sid * DTE_BYTES >= DEVTAB_PAGES * 4096u)
 		return -EINVAL;
 	uint64_t dte = (io->amd.devtab_pfn << 12) + (uint64_t)sid * DTE_BYTES;
-	w64(io, cpu, dte, 0);
-	w64(io, cpu, dte + 8, d->did);
-	w64(io, cpu, dte, d->root_pfn << 12 | (uint64_t)io->cfg.levels << DTE_MODE_SHIFT |
+	iommu_w64(io, cpu, dte, 0);
+	iommu_w64(io, cpu, dte + 8, d->did);
+	iommu_w64(io, cpu, dte, d->root_pfn << 12 | (uint64_t)io->cfg.levels << DTE_MODE_SHIFT |
 	                      DTE_V | DTE_TV | PTE_IR | PTE_IW);
 	io->st.inv_cmds++;
 	int rc = cmd_send(io, cpu, CMD_INV_DEVTAB_ENTRY << CMD_OP_SHIFT | sid, 0);
@@ -189,49 +163,30 @@ static int amd_assign(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain 
 
 /* ---- I/O page tables --------------------------------------------------- */
 
-static bool dfn_in_range(const struct hv_iommu *io, uint64_t dfn)
+/* Directory entries carry PR, NextLevel (the level below) and allow
+ * both directions, so the leaf decides (§2.2.3). */
+static uint64_t amd_dir(uint64_t pfn, unsigned level)
 {
-	return dfn < (1ull << (9 * io->cfg.levels));
+	return pfn << 12 | (uint64_t)(level - 1) << PTE_NL_SHIFT | PTE_IR | PTE_IW | PTE_PR;
 }
 
-static uint64_t l1_entry(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d,
-                         uint64_t dfn, bool alloc, int *rc)
-{
-	uint64_t table = d->root_pfn << 12;
-	for (unsigned level = io->cfg.levels; level > 1; level--) {
-		uint64_t pa = table + 8 * ((dfn >> (9 * (level - 1))) & 511);
-		uint64_t e = r64(io, pa);
-		if (!(e & PTE_PR)) {
-			if (!alloc)
-				return 0;
-			uint64_t f = new_frame(io, cpu);
-			if (f == HV_NO_FRAME) {
-				*rc = -ENOMEM;
-				return 0;
-			}
-			d->pt_pages++;
-			e = f << 12 | (uint64_t)(level - 1) << PTE_NL_SHIFT | PTE_IR | PTE_IW | PTE_PR;
-			w64(io, cpu, pa, e);
-		}
-		table = e & PTE_ADDR;
-	}
-	return table + 8 * (dfn & 511);
-}
+static const struct iopt_fmt amd_fmt = {
+	.present = PTE_PR, .leaf_p = PTE_PR, .r = PTE_IR, .w = PTE_IW, .dir = amd_dir,
+};
 
 static int amd_map_page(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d,
                         uint64_t dfn, uint64_t mfn, unsigned flags, enum iommu_flush_type *ft)
 {
 	*ft = IOMMU_FLUSH_NONE;
-	if (!dfn_in_range(io, dfn))
+	if (!iopt_dfn_ok(io, dfn))
 		return -EINVAL;
 	int rc = 0;
-	uint64_t pa = l1_entry(io, cpu, d, dfn, true, &rc);
+	uint64_t pa = iopt_l1(io, cpu, d, dfn, &amd_fmt, true, &rc);
 	if (!pa)
 		return rc;
-	uint64_t old = r64(io, pa);
-	uint64_t nw = mfn << 12 | ((flags & IOMMUF_READABLE) ? PTE_IR : 0) |
-	              ((flags & IOMMUF_WRITABLE) ? PTE_IW : 0) | PTE_PR;
-	w64(io, cpu, pa, nw);
+	uint64_t old = iommu_r64(io, pa);
+	uint64_t nw = iopt_leaf(&amd_fmt, mfn, flags);
+	iommu_w64(io, cpu, pa, nw);
 	if (!(old & PTE_PR) || old == nw)
 		return 0;
 	*ft = IOMMU_FLUSH_MODIFIED;
@@ -245,28 +200,13 @@ static int amd_map_page(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domai
 static int amd_unmap_page(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d,
                           uint64_t dfn)
 {
-	if (!dfn_in_range(io, dfn))
-		return -EINVAL;
-	int rc = 0;
-	uint64_t pa = l1_entry(io, cpu, d, dfn, false, &rc);
-	if (pa && (r64(io, pa) & PTE_PR))
-		w64(io, cpu, pa, 0);
-	return 0;
+	return iopt_unmap(io, cpu, d, dfn, &amd_fmt);
 }
 
 static uint64_t amd_lookup(struct hv_iommu *io, struct hv_iommu_domain *d, uint64_t dfn,
                            unsigned *flags)
 {
-	int rc = 0;
-	*flags = 0;
-	if (!dfn_in_range(io, dfn))
-		return HV_NO_FRAME;
-	uint64_t pa = l1_entry(io, 0, d, dfn, false, &rc);
-	uint64_t e = pa ? r64(io, pa) : 0;
-	if (!(e & PTE_PR))
-		return HV_NO_FRAME;
-	*flags = ((e & PTE_IR) ? IOMMUF_READABLE : 0) | ((e & PTE_IW) ? IOMMUF_WRITABLE : 0);
-	return (e & PTE_ADDR) >> 12;
+	return iopt_lookup(io, d, dfn, &amd_fmt, flags);
 }
 
 /* ---- flushes ---------------------------------------------------------- */

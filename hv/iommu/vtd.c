@@ -20,7 +20,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/iommu/iommu.h"
+#include "hv/iommu/hw.h"
 
 /* Hardware interface constants (VT-d spec; the hypervisor's own copy of
  * the architecture, as Xen's vtd/iommu.h is). */
@@ -40,7 +40,6 @@
 #define E_P 1ull
 #define E_R 1ull
 #define E_W 2ull
-#define E_ADDR 0x000ffffffffff000ull
 
 #define DESC_CC 1ull
 #define DESC_IOTLB 2ull
@@ -54,42 +53,17 @@
 #define POLL_MAX 64u /* the model's hardware completes before IQT's write
                         returns; a bound, not a timeout policy */
 
-static uint64_t rd(struct hv_iommu *io, unsigned cpu, uint32_t off)
-{
-	return io->arch->iommu_read(io->arch->ctx, cpu, io->unit, off);
-}
-
-static void wr(struct hv_iommu *io, unsigned cpu, uint32_t off, uint64_t v)
-{
-	io->arch->iommu_write(io->arch->ctx, cpu, io->unit, off, v);
-}
-
-static uint64_t r64(struct hv_iommu *io, uint64_t pa)
-{
-	return io->arch->read64(io->arch->ctx, pa);
-}
-
-static void w64(struct hv_iommu *io, unsigned cpu, uint64_t pa, uint64_t v)
-{
-	io->arch->write64(io->arch->ctx, cpu, pa, v);
-}
-
-static uint64_t new_frame(struct hv_iommu *io, unsigned cpu)
-{
-	return io->arch->alloc_frame(io->arch->ctx, cpu);
-}
-
 /* ---- Queued invalidation ------------------------------------------------ */
 
 static int qi_submit(struct hv_iommu *io, unsigned cpu, uint64_t lo, uint64_t hi)
 {
 	struct hv_vtd *v = &io->vtd;
 	uint64_t pa = (v->iq_pfn << 12) + 16ull * v->iq_tail;
-	w64(io, cpu, pa, lo);
-	w64(io, cpu, pa + 8, hi);
+	iommu_w64(io, cpu, pa, lo);
+	iommu_w64(io, cpu, pa + 8, hi);
 	v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
-	wr(io, cpu, REG_IQT, (uint64_t)v->iq_tail << 4);
-	if (rd(io, cpu, REG_FSTS) & FSTS_IQE)
+	iommu_wr(io, cpu, REG_IQT, (uint64_t)v->iq_tail << 4);
+	if (iommu_rd(io, cpu, REG_FSTS) & FSTS_IQE)
 		return -EIO; /* the hardware rejected a descriptor */
 	return 0;
 }
@@ -100,14 +74,14 @@ static int qi_wait(struct hv_iommu *io, unsigned cpu)
 {
 	struct hv_vtd *v = &io->vtd;
 	uint32_t data = ++v->seq;
-	w64(io, cpu, v->status_pa, 0);
+	iommu_w64(io, cpu, v->status_pa, 0);
 	io->st.waits++;
 	int rc = qi_submit(io, cpu, DESC_WAIT | WAIT_SW | WAIT_FN | (uint64_t)data << 32,
 	                   v->status_pa);
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < POLL_MAX; i++)
-		if ((uint32_t)r64(io, v->status_pa) == data)
+		if ((uint32_t)iommu_r64(io, v->status_pa) == data)
 			return 0;
 	return -ETIMEDOUT;
 }
@@ -130,29 +104,29 @@ static int vtd_setup(struct hv_iommu *io, unsigned cpu)
 {
 	struct hv_vtd *v = &io->vtd;
 	memset(v, 0, sizeof(*v));
-	v->cm = (rd(io, cpu, REG_CAP) & CAP_CM) != 0;
-	v->root_pfn = new_frame(io, cpu);
-	v->iq_pfn = new_frame(io, cpu);
-	uint64_t slot = new_frame(io, cpu);
+	v->cm = (iommu_rd(io, cpu, REG_CAP) & CAP_CM) != 0;
+	v->root_pfn = iommu_new_frame(io, cpu);
+	v->iq_pfn = iommu_new_frame(io, cpu);
+	uint64_t slot = iommu_new_frame(io, cpu);
 	if (v->root_pfn == HV_NO_FRAME || v->iq_pfn == HV_NO_FRAME || slot == HV_NO_FRAME)
 		return -ENOMEM;
 	v->status_pa = slot << 12;
-	wr(io, cpu, REG_RTADDR, v->root_pfn << 12);
-	wr(io, cpu, REG_GCMD, GCMD_SRTP);
-	wr(io, cpu, REG_IQA, v->iq_pfn << 12); /* QS 0: 256 descriptors */
-	wr(io, cpu, REG_GCMD, GCMD_QIE);
+	iommu_wr(io, cpu, REG_RTADDR, v->root_pfn << 12);
+	iommu_wr(io, cpu, REG_GCMD, GCMD_SRTP);
+	iommu_wr(io, cpu, REG_IQA, v->iq_pfn << 12); /* QS 0: 256 descriptors */
+	iommu_wr(io, cpu, REG_GCMD, GCMD_QIE);
 	/* After SRTP: global context-cache and IOTLB invalidation (§6.5). */
 	int rc = qi_inv(io, cpu, DESC_CC | G_GLOBAL << 4, 0);
 	if (!rc)
 		rc = qi_inv(io, cpu, DESC_IOTLB | G_GLOBAL << 4, 0);
 	if (!rc)
-		wr(io, cpu, REG_GCMD, GCMD_QIE | GCMD_TE);
+		iommu_wr(io, cpu, REG_GCMD, GCMD_QIE | GCMD_TE);
 	return rc;
 }
 
 static int vtd_domain_init(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d)
 {
-	d->root_pfn = new_frame(io, cpu);
+	d->root_pfn = iommu_new_frame(io, cpu);
 	if (d->root_pfn == HV_NO_FRAME)
 		return -ENOMEM;
 	d->pt_pages = 1;
@@ -167,21 +141,21 @@ static int vtd_assign(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain 
 	struct hv_vtd *v = &io->vtd;
 	unsigned bus = sid >> 8;
 	if (!v->ctx_pfn[bus]) {
-		uint64_t f = new_frame(io, cpu);
+		uint64_t f = iommu_new_frame(io, cpu);
 		if (f == HV_NO_FRAME)
 			return -ENOMEM;
 		v->ctx_pfn[bus] = f;
-		w64(io, cpu, (v->root_pfn << 12) + 16ull * bus, f << 12 | E_P);
+		iommu_w64(io, cpu, (v->root_pfn << 12) + 16ull * bus, f << 12 | E_P);
 	}
 	uint64_t cpa = (v->ctx_pfn[bus] << 12) + 16ull * (sid & 0xff);
-	uint64_t old_lo = r64(io, cpa), old_hi = r64(io, cpa + 8);
+	uint64_t old_lo = iommu_r64(io, cpa), old_hi = iommu_r64(io, cpa + 8);
 	bool was_present = old_lo & E_P;
 	uint16_t old_did = (uint16_t)(old_hi >> 8);
 	unsigned aw = io->cfg.levels == 3 ? 1 : 2;
 	if (was_present)
-		w64(io, cpu, cpa, 0); /* clear P before changing the entry */
-	w64(io, cpu, cpa + 8, (uint64_t)aw | (uint64_t)d->did << 8);
-	w64(io, cpu, cpa, d->root_pfn << 12 | E_P);
+		iommu_w64(io, cpu, cpa, 0); /* clear P before changing the entry */
+	iommu_w64(io, cpu, cpa + 8, (uint64_t)aw | (uint64_t)d->did << 8);
+	iommu_w64(io, cpu, cpa, d->root_pfn << 12 | E_P);
 	/* A not-present entry is cached only under CM, under DID 0 (hw-facts
 	 * §1.3 "Domain-id detail"); a present one under its old DID. */
 	if (!was_present && !v->cm)
@@ -194,54 +168,34 @@ static int vtd_assign(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain 
 
 /* ---- Second-level page tables ------------------------------------------- */
 
-static bool dfn_in_range(const struct hv_iommu *io, uint64_t dfn)
+/* Second-level entries (§9.8): present when R or W is set; directory
+ * entries allow both, so the leaf decides. */
+static uint64_t vtd_dir(uint64_t pfn, unsigned level)
 {
-	return dfn < (1ull << (9 * io->cfg.levels));
+	(void)level;
+	return pfn << 12 | E_R | E_W;
 }
 
-/* The L1 entry's address for dfn; allocating missing tables when alloc.
- * 0 when absent (not alloc) or out of frames (*rc = -ENOMEM). */
-static uint64_t l1_entry(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d,
-                         uint64_t dfn, bool alloc, int *rc)
-{
-	uint64_t table = d->root_pfn << 12;
-	for (unsigned level = io->cfg.levels; level > 1; level--) {
-		uint64_t pa = table + 8 * ((dfn >> (9 * (level - 1))) & 511);
-		uint64_t e = r64(io, pa);
-		if (!(e & (E_R | E_W))) {
-			if (!alloc)
-				return 0;
-			uint64_t f = new_frame(io, cpu);
-			if (f == HV_NO_FRAME) {
-				*rc = -ENOMEM;
-				return 0;
-			}
-			d->pt_pages++;
-			e = f << 12 | E_R | E_W;
-			w64(io, cpu, pa, e);
-		}
-		table = e & E_ADDR;
-	}
-	return table + 8 * (dfn & 511);
-}
+static const struct iopt_fmt vtd_fmt = {
+	.present = E_R | E_W, .leaf_p = 0, .r = E_R, .w = E_W, .dir = vtd_dir,
+};
 
 static int vtd_map_page(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d,
                         uint64_t dfn, uint64_t mfn, unsigned flags,
                         enum iommu_flush_type *ft)
 {
 	*ft = IOMMU_FLUSH_NONE;
-	if (!dfn_in_range(io, dfn))
+	if (!iopt_dfn_ok(io, dfn))
 		return -EINVAL;
 	int rc = 0;
-	uint64_t pa = l1_entry(io, cpu, d, dfn, true, &rc);
+	uint64_t pa = iopt_l1(io, cpu, d, dfn, &vtd_fmt, true, &rc);
 	if (!pa)
 		return rc;
-	uint64_t old = r64(io, pa);
-	uint64_t nw = mfn << 12 | ((flags & IOMMUF_READABLE) ? E_R : 0) |
-	              ((flags & IOMMUF_WRITABLE) ? E_W : 0);
+	uint64_t old = iommu_r64(io, pa);
+	uint64_t nw = iopt_leaf(&vtd_fmt, mfn, flags);
 	if (old == nw)
 		return 0; /* unchanged: nothing to flush */
-	w64(io, cpu, pa, nw);
+	iommu_w64(io, cpu, pa, nw);
 	bool was = old & (E_R | E_W);
 	*ft = was ? IOMMU_FLUSH_MODIFIED : IOMMU_FLUSH_ADDED;
 	if (was && (io->cfg.inject & HV_IOMMU_INJECT_MODIFIED_AS_ADDED))
@@ -255,28 +209,13 @@ static int vtd_map_page(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domai
 static int vtd_unmap_page(struct hv_iommu *io, unsigned cpu, struct hv_iommu_domain *d,
                           uint64_t dfn)
 {
-	if (!dfn_in_range(io, dfn))
-		return -EINVAL;
-	int rc = 0;
-	uint64_t pa = l1_entry(io, cpu, d, dfn, false, &rc);
-	if (pa && (r64(io, pa) & (E_R | E_W)))
-		w64(io, cpu, pa, 0);
-	return 0;
+	return iopt_unmap(io, cpu, d, dfn, &vtd_fmt);
 }
 
 static uint64_t vtd_lookup(struct hv_iommu *io, struct hv_iommu_domain *d, uint64_t dfn,
                            unsigned *flags)
 {
-	int rc = 0;
-	*flags = 0;
-	if (!dfn_in_range(io, dfn))
-		return HV_NO_FRAME;
-	uint64_t pa = l1_entry(io, 0, d, dfn, false, &rc);
-	uint64_t e = pa ? r64(io, pa) : 0;
-	if (!(e & (E_R | E_W)))
-		return HV_NO_FRAME;
-	*flags = ((e & E_R) ? IOMMUF_READABLE : 0) | ((e & E_W) ? IOMMUF_WRITABLE : 0);
-	return (e & E_ADDR) >> 12;
+	return iopt_lookup(io, d, dfn, &vtd_fmt, flags);
 }
 
 /* ---- Flushes ------------------------------------------------------------- */
@@ -298,7 +237,7 @@ static int vtd_iotlb_flush(struct hv_iommu *io, unsigned cpu, struct hv_iommu_do
 		am++;
 	bool pow2 = (1ull << am) == count;
 	bool aligned = (dfn & (count - 1)) == 0;
-	if (!pow2 || !aligned || am > CAP_MAMV(rd(io, cpu, REG_CAP)))
+	if (!pow2 || !aligned || am > CAP_MAMV(iommu_rd(io, cpu, REG_CAP)))
 		return inv_iotlb_dsi(io, cpu, d->did);
 	return qi_inv(io, cpu, DESC_IOTLB | G_PAGE << 4 | (uint64_t)d->did << 16,
 	              dfn << 12 | am);
