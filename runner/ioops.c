@@ -88,7 +88,6 @@ static void op_done(struct ioworld *w, unsigned cpu, unsigned kind, uint64_t dfn
 	       (w->elide ? IOOP_E_ELIDE : 0);
 	ev.f = (uint64_t)(int64_t)rc;
 	machine_emit(w->m, &ev);
-	w->st.ops++;
 	uint64_t cycles = w->m->cpus[cpu].clock - mk->t0;
 	w->st.op_cycles += cycles;
 	if (kind == IOOP_MAP || kind == IOOP_UNMAP) {
@@ -168,8 +167,6 @@ static int do_map(struct op_ctx *x, const struct op *op, unsigned cpu, uint64_t 
 		else
 			ioworld_ref_set(w, op->domain, dfn + i, mfn + i, flags, IOREF_MAPPED);
 	}
-	w->st.maps++;
-	w->st.map_pages += n;
 	op_done(w, cpu, IOOP_MAP, dfn, mfn, n, rc, &mk);
 	env_check(w, op->domain, dfn, n);
 	if (rc == -ENOMEM)
@@ -205,8 +202,6 @@ static int do_unmap(struct op_ctx *x, const struct op *op, unsigned cpu, uint64_
 			ioworld_ref_clear(w, op->domain, dfn + i);
 		}
 	}
-	w->st.unmaps++;
-	w->st.unmap_pages += n;
 	op_done(w, cpu, IOOP_UNMAP, dfn, 0, n, rc, &mk);
 	if (flushed_all)
 		zombies_flushed(w, op->domain);

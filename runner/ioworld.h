@@ -57,14 +57,11 @@ struct iorow {
 };
 
 struct ioworld_stats {
-	uint64_t ops, maps, unmaps, map_pages, unmap_pages;
-	uint64_t inv_iotlb, inv_waits, inv_other;
 	uint64_t op_cycles;   /* CPU cycles spent inside IOMMU operations */
 	uint64_t ios, io_cycles; /* io_workload: I/Os and their CPU cycles */
 	uint64_t io_t0, io_t1;   /* first start, last end of any workload */
 	uint32_t io_cpus;        /* CPUs that ran a workload (bitmap count) */
 	uint64_t io_cpu_mask[4];
-	uint64_t checks_failed;
 };
 
 struct ioworld {

@@ -30,13 +30,13 @@
  *  EV_NOTE         0                 arg        0            0              0                0                 0
  *  EV_CHECK        CHECK_* kind      va / frame expected     actual         op index         cpu checked       pages / count
  *  EV_HV_OP        op kind           va         pages        map steps      shatters<<32|merges  tables alloc<<32|freed  flush calls (local + IPI rounds)
- *  EV_DMA          IOMMU_ACC_*       iova       pa or 0      sid<<16|did    path|fault<<8|stale<<16|env_stale<<17  device<<32|len  unit<<32|io domain (or 0xffffffff)
+ *  EV_DMA          IOMMU_ACC_*       iova       pa or 0      sid<<16|did    path|fault<<8|stale<<16|env_stale<<17  device<<32|len  unit<<32|envelope pfn (0xffffffff: none)
  *  EV_IOTLB_FILL   0 leaf / 1 np     iova base  pa base      did            size log2        perm             unit
  *  EV_IOMMU_INV    IOINV_* kind      did        base         size log2      removed (concrete) removed (envelope)  unit<<32|command index
- *  EV_IO_OP        IOOP_* kind       dfn        mfn          pages          io domain        IOFLUSH_* | invalidations<<8 | elide<<31  rc (int64)
+ *  EV_IO_OP        IOOP_* kind       dfn        mfn          pages          io domain        flush type | invalidations<<8 | elide<<31  rc (int64)
  *  EV_IO_OWN       0 give / 1 take   io domain  pa           pages          0                0                 0
  *
- * The IOMMU events (sim/iommu/iommu.h, runner/iommu*.c) have cpu -1 when
+ * The IOMMU events (sim/iommu/, runner/ioworld.c) have cpu -1 when
  * a device or the IOMMU itself acts, and carry the device's time.
  *  EV_TIME_READ    TREAD_* reader    agent      value (ns)   version used   retries          TREADF_* flags    TSC read
  *  EV_TIME_UPDATE  TREC_* record     record id  system time  TSC stamp      version          wc seconds        wc sub-second (us)
